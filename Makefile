@@ -1,0 +1,56 @@
+# Makefile for profile_ext (PGXS)
+
+EXTENSION = profile_ext
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = profile_ext
+OBJS = \
+	src/core/pe_errors.o \
+	src/core/pe_fields.o \
+	src/core/pe_tables.o \
+	src/core/pe_validate.o \
+	src/admin.o \
+	src/api.o \
+	src/audit.o \
+	src/cache.o \
+	src/create.o \
+	src/crypto.o \
+	src/errors.o \
+	src/fields.o \
+	src/profile_ext.o \
+	src/result.o \
+	src/settings.o
+PGFILEDESC = "profile_ext - profile creation inside the database"
+
+DATA = $(EXTENSION)--$(EXTVERSION).sql
+
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-sign-compare
+SHLIB_LINK = -lsodium
+
+# pg_regress: one file per area (sql/, expected/)
+REGRESS = setup admin principal contract fields email phone uniqueness \
+	errors seeds audit cleanup
+REGRESS_OPTS = --inputdir=$(srcdir)
+
+# isolation specs (test/specs, test/expected)
+ISOLATION = unique_race
+ISOLATION_OPTS = --inputdir=$(srcdir)/test
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# unit tests of the rule core (no server needed)
+CORE_SRCS = $(wildcard $(srcdir)/src/core/*.c)
+test/unit/test_core: $(srcdir)/test/unit/test_core.c $(CORE_SRCS) $(srcdir)/src/core/pe_core.h
+	$(CC) -std=c99 -O1 -g -Wall -Wextra -Wno-missing-field-initializers \
+		-I$(srcdir)/src/core -o $@ $(srcdir)/test/unit/test_core.c $(CORE_SRCS)
+
+.PHONY: unitcheck
+unitcheck: test/unit/test_core
+	./test/unit/test_core
+
+installcheck: unitcheck
+
+EXTRA_CLEAN = test/unit/test_core output_iso results regression.diffs regression.out

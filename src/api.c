@@ -1,0 +1,199 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/api.c
+ *		The steps every API call shares: set-up and tear-down, the request
+ *		shape, and who is calling for which tenant (SPEC section 2).
+ *
+ * Privileges.  The API functions are SECURITY INVOKER at the SQL level:
+ * the caller needs EXECUTE (given by profile.grant_api) and nothing on
+ * profile_data.  After the caller's role has been read, the call switches
+ * to the owner of profile_data for its own saved, fully schema-qualified
+ * statements, in the way fmgr_security_definer does (SetUserIdAndSecContext
+ * with SECURITY_LOCAL_USERID_CHANGE), but without the GUC save and restore
+ * that a SECURITY DEFINER ... SET search_path function pays on every call.
+ * No statement of ours depends on search_path.  If the call fails, the
+ * transaction (or subtransaction) abort restores the user id, as it does
+ * for SECURITY DEFINER functions.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+
+#include "profile_ext.h"
+
+/* Start an API call: trace id, SPI, caches, acting as the data owner. */
+void
+profile_call_begin(ApiCall *ctx)
+{
+	MemoryContext callcxt = CurrentMemoryContext;
+
+	memset(ctx, 0, sizeof(*ctx));
+	profile_uuid_v4(&ctx->trace_id);
+	ctx->now = GetCurrentTransactionStartTimestamp();
+	ctx->caller = GetUserId();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* our own allocations belong to the caller's context */
+	MemoryContextSwitchTo(callcxt);
+
+	profile_cache_begin();
+	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
+	SetUserIdAndSecContext(profile_data_owner(),
+						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/* End an API call that succeeded. */
+void
+profile_call_end(ApiCall *ctx)
+{
+	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/* Depth of a jsonb container (a flat object or array is 1), up to limit+1. */
+int
+profile_jsonb_depth(JsonbContainer *c, int limit)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0,
+				max = 0;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if (tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT)
+		{
+			max = Max(max, ++depth);
+			if (max > limit)
+				break;
+		}
+		else if (tok == WJB_END_ARRAY || tok == WJB_END_OBJECT)
+			depth--;
+	}
+	return max;
+}
+
+/* Request shape: a JSON object of at most 1 MiB and 32 levels. */
+void
+profile_check_request(ApiCall *ctx, Jsonb *payload)
+{
+	if (!JB_ROOT_IS_OBJECT(payload))
+		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
+					  "request body must be a JSON object");
+	if (VARSIZE(payload) - VARHDRSZ > PE_MAX_PAYLOAD_BYTES)
+		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
+					  "request body is larger than 1 MiB");
+	if (profile_jsonb_depth(&payload->root, PE_MAX_PAYLOAD_DEPTH) > PE_MAX_PAYLOAD_DEPTH)
+		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
+					  "request body is nested deeper than 32 levels");
+}
+
+static bool
+token_allows(const TokenInfo *tok, const char *tenant)
+{
+	if (tok->n_tenants < 0)
+		return true;
+	for (int i = 0; i < tok->n_tenants; i++)
+		if (strcmp(tok->tenants[i], tenant) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Principal, tenant and contract (SPEC section 2), in that order.  writes:
+ * the call creates or changes a profile, so the tenant's required contract
+ * applies.
+ */
+void
+profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
+{
+	const TenantInfo *tenant;
+	const char *name;
+	size_t		len;
+
+	if (in->alias_conflict)
+		profile_raise_validation(&ctx->trace_id, &in->errs);
+
+	/* 1. the access token's client */
+	if (in->present[PE_F_ACCESS_TOKEN])
+	{
+		const JsonbValue *v = &in->raw[PE_F_ACCESS_TOKEN];
+		const TokenInfo *tok = NULL;
+
+		if (v->type == jbvString)
+			tok = profile_lookup_token(v->val.string.val, v->val.string.len);
+		if (tok == NULL || tok->revoked || tok->expires_at <= ctx->now)
+			profile_raise(PE_E_UNAUTHENTICATED, &ctx->trace_id, NULL, NULL,
+						  "access token is unknown, expired or revoked");
+		ctx->kind = PRINCIPAL_CLIENT;
+		ctx->token = tok;
+		ctx->client = tok->client_name;
+	}
+	/* 3. an admin role (2, trusted claims, comes with the PostgREST work) */
+	else if (superuser_arg(ctx->caller) || profile_is_admin_role(ctx->caller))
+	{
+		ctx->kind = PRINCIPAL_ADMIN;
+		ctx->client = GetUserNameFromId(ctx->caller, false);
+	}
+	else
+		profile_raise(PE_E_UNAUTHENTICATED, &ctx->trace_id, NULL, NULL,
+					  "no access token was given and role \"%s\" is not an admin",
+					  GetUserNameFromId(ctx->caller, false));
+
+	/* the tenant: named in the payload, or the token's only tenant */
+	if (in->present[PE_F_TENANT])
+	{
+		const JsonbValue *v = &in->raw[PE_F_TENANT];
+
+		if (v->type != jbvString)
+		{
+			FieldErrors errs = {0};
+
+			profile_add_error(&errs, in->key[PE_F_TENANT], "type", "must be a string");
+			profile_raise_validation(&ctx->trace_id, &errs);
+		}
+		name = v->val.string.val;
+		len = v->val.string.len;
+	}
+	else if (ctx->token && ctx->token->n_tenants == 1)
+	{
+		name = ctx->token->tenants[0];
+		len = strlen(name);
+	}
+	else
+	{
+		FieldErrors errs = {0};
+
+		profile_add_error(&errs, "tenantName", "required",
+						  "is required unless the access token is limited to one tenant");
+		profile_raise_validation(&ctx->trace_id, &errs);
+	}
+
+	tenant = profile_lookup_tenant(name, len);
+	if (tenant == NULL)
+		profile_raise(PE_E_TENANT_NOT_FOUND, &ctx->trace_id, NULL, NULL,
+					  "tenant \"%.*s\" does not exist", (int) Min(len, 64), name);
+	if (ctx->token && !token_allows(ctx->token, tenant->name))
+		profile_raise(PE_E_TENANT_FORBIDDEN, &ctx->trace_id, NULL, NULL,
+					  "access token is not valid for tenant \"%s\"", tenant->name);
+	if (!tenant->enabled)
+		profile_raise(PE_E_TENANT_FORBIDDEN, &ctx->trace_id, NULL, NULL,
+					  "tenant \"%s\" is disabled", tenant->name);
+	ctx->tenant = tenant;
+
+	/* the tenant's required contract, for clients */
+	if (writes && ctx->kind == PRINCIPAL_CLIENT && tenant->required_contract &&
+		!profile_contract_active(ctx->token->client_id, tenant->required_contract,
+								 ctx->now))
+		profile_raise(PE_E_CONTRACT_INACTIVE, &ctx->trace_id, NULL, NULL,
+					  "contract \"%s\" is not active for client \"%s\"",
+					  tenant->required_contract, ctx->client);
+}

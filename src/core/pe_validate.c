@@ -1,0 +1,536 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/core/pe_validate.c
+ *		Validators and normalisers of the rule core.
+ *
+ * The input is valid UTF-8 (the glue gets it from jsonb, whose input
+ * function checks the encoding), but nothing here relies on that for
+ * memory safety: every loop is bounded by the byte length, and a stray
+ * byte decodes as U+FFFD.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+
+#include "pe_core.h"
+
+#define RULE(name, r, m) static const PeRule name = {r, m}
+
+RULE(r_type_string, "type", "must be a string");
+RULE(r_type_bool, "type", "must be a boolean");
+RULE(r_type_integer, "type", "must be an integer");
+RULE(r_type_array, "type", "must be an array");
+RULE(r_type_object, "type", "must be an object or a string holding a JSON object");
+RULE(r_type_enabled, "type", "must be a boolean or \"true\"/\"false\"");
+RULE(r_type_roles, "type", "must be an array of strings or a comma-separated string");
+RULE(r_username_len, "length", "must be 5 to 128 characters");
+RULE(r_username_chars, "format", "must not contain whitespace or control characters");
+RULE(r_password_len, "length", "must be 8 to 128 characters");
+RULE(r_text_len, "length", "is too long or too short");
+RULE(r_text_control, "format", "must not contain control characters");
+RULE(r_language, "format", "must be an ISO 639-1 code of two lower-case letters");
+RULE(r_role, "format", "each role must be 1 to 64 of A-Z, a-z, 0-9, _ . : -");
+RULE(r_url, "format", "must be an absolute http or https URL of at most 2048 characters");
+RULE(r_name, "format", "must be 1 to 64 of a-z, 0-9, . _ -");
+RULE(r_access_level, "range", "must be 0 or 100");
+RULE(r_int_range, "range", "must be between 0 and 2147483647");
+RULE(r_email_len, "length", "must be at most 254 characters");
+RULE(r_email_format, "format", "must be an address of the form local@domain");
+RULE(r_email_local, "format", "local part must be a dot-atom of at most 64 characters");
+RULE(r_email_domain, "format", "domain must have at least two labels of letters, digits and inner hyphens, each at most 63 characters, the last not all digits");
+RULE(r_phone_chars, "format", "must be digits after a leading + or 00, with only spaces, - . / ( ) as separators");
+RULE(r_phone_length, "length", "must have 7 to 15 digits including the country calling code");
+RULE(r_phone_cc, "calling_code", "country calling code is not assigned");
+RULE(r_phone_national, "length", "national number has a length not possible for its country calling code");
+RULE(r_country, "format", "must be an assigned ISO 3166-1 alpha-2 code");
+
+/* Decode one UTF-8 sequence at s[*i]; advances *i.  Bad bytes: U+FFFD. */
+static uint32_t
+utf8_next(const char *s, size_t len, size_t *i)
+{
+	const unsigned char *p = (const unsigned char *) s + *i;
+	size_t		left = len - *i;
+	uint32_t	c = p[0];
+	int			n;
+
+	if (c < 0x80)
+	{
+		*i += 1;
+		return c;
+	}
+	if ((c & 0xE0) == 0xC0)
+		n = 2, c &= 0x1F;
+	else if ((c & 0xF0) == 0xE0)
+		n = 3, c &= 0x0F;
+	else if ((c & 0xF8) == 0xF0)
+		n = 4, c &= 0x07;
+	else
+	{
+		*i += 1;
+		return 0xFFFD;
+	}
+	if ((size_t) n > left)
+	{
+		*i = len;
+		return 0xFFFD;
+	}
+	for (int k = 1; k < n; k++)
+	{
+		if ((p[k] & 0xC0) != 0x80)
+		{
+			*i += k;
+			return 0xFFFD;
+		}
+		c = (c << 6) | (p[k] & 0x3F);
+	}
+	*i += n;
+	return c;
+}
+
+size_t
+pe_utf8_chars(const char *s, size_t len)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < len;)
+	{
+		utf8_next(s, len, &i);
+		n++;
+	}
+	return n;
+}
+
+static bool
+is_control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
+
+/* Unicode White_Space, control characters aside. */
+static bool
+is_space(uint32_t c)
+{
+	return c == 0x20 || c == 0xA0 || c == 0x1680 ||
+		(c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+		c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+bool
+pe_has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;)
+		if (is_control(utf8_next(s, len, &i)))
+			return true;
+	return false;
+}
+
+const PeRule *
+pe_check_type(PeFieldType type, PeJsonKind kind)
+{
+	switch (type)
+	{
+		case PE_T_ENABLED:
+			return (kind == PE_JSON_BOOL || kind == PE_JSON_STRING) ? NULL : &r_type_enabled;
+		case PE_T_ROLES:
+			return (kind == PE_JSON_ARRAY || kind == PE_JSON_STRING) ? NULL : &r_type_roles;
+		case PE_T_ATTRIBUTES:
+			return (kind == PE_JSON_OBJECT || kind == PE_JSON_STRING) ? NULL : &r_type_object;
+		case PE_T_ACCESS_LEVEL:
+		case PE_T_INT:
+			return kind == PE_JSON_NUMBER ? NULL : &r_type_integer;
+		case PE_T_INT_ARRAY:
+		case PE_T_TEXT_ARRAY:
+			return kind == PE_JSON_ARRAY ? NULL : &r_type_array;
+		case PE_T_BOOL:
+			return kind == PE_JSON_BOOL ? NULL : &r_type_bool;
+		default:
+			return kind == PE_JSON_STRING ? NULL : &r_type_string;
+	}
+}
+
+const PeRule *
+pe_check_username(const char *s, size_t len)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < len;)
+	{
+		uint32_t	c = utf8_next(s, len, &i);
+
+		if (is_control(c) || is_space(c))
+			return &r_username_chars;
+		n++;
+	}
+	if (n < 5 || n > 128)
+		return &r_username_len;
+	return NULL;
+}
+
+const PeRule *
+pe_check_password(const char *s, size_t len)
+{
+	size_t		n = pe_utf8_chars(s, len);
+
+	return (n < 8 || n > 128) ? &r_password_len : NULL;
+}
+
+const PeRule *
+pe_check_text(const PeFieldDef *def, const char *s, size_t len)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < len;)
+	{
+		uint32_t	c = utf8_next(s, len, &i);
+
+		if (!def->control_ok && is_control(c))
+			return &r_text_control;
+		n++;
+	}
+	if (n < (size_t) def->min_chars || n > (size_t) def->max_chars)
+		return &r_text_len;
+	return NULL;
+}
+
+const PeRule *
+pe_check_language(const char *s, size_t len)
+{
+	char		code[3];
+
+	if (len != 2 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z')
+		return &r_language;
+	code[0] = s[0];
+	code[1] = s[1];
+	code[2] = '\0';
+	return pe_is_language(code) ? NULL : &r_language;
+}
+
+const PeRule *
+pe_check_role(const char *s, size_t len)
+{
+	if (len < 1 || len > 64)
+		return &r_role;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
+			  c == '-'))
+			return &r_role;
+	}
+	return NULL;
+}
+
+const PeRule *
+pe_check_url(const char *s, size_t len)
+{
+	size_t		start,
+				host;
+
+	if (len > 2048)
+		return &r_url;
+	if (len > 7 && strncasecmp(s, "http://", 7) == 0)
+		start = 7;
+	else if (len > 8 && strncasecmp(s, "https://", 8) == 0)
+		start = 8;
+	else
+		return &r_url;
+	/* the authority must not be empty */
+	for (host = start; host < len; host++)
+		if (s[host] == '/' || s[host] == '?' || s[host] == '#')
+			break;
+	if (host == start)
+		return &r_url;
+	/* no whitespace or control characters anywhere */
+	for (size_t i = 0; i < len;)
+	{
+		uint32_t	c = utf8_next(s, len, &i);
+
+		if (is_control(c) || is_space(c))
+			return &r_url;
+	}
+	return NULL;
+}
+
+const PeRule *
+pe_check_name(const char *s, size_t len)
+{
+	if (len < 1 || len > 64)
+		return &r_name;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '_' || c == '-'))
+			return &r_name;
+	}
+	return NULL;
+}
+
+const PeRule *
+pe_check_access_level(int64_t v)
+{
+	return (v == 0 || v == 100) ? NULL : &r_access_level;
+}
+
+const PeRule *
+pe_check_int(int64_t v)
+{
+	return (v >= 0 && v <= PE_MAX_INT) ? NULL : &r_int_range;
+}
+
+bool
+pe_parse_integer(const char *s, size_t len, int64_t *out)
+{
+	size_t		i = 0;
+	bool		neg = false;
+	uint64_t	v = 0;
+
+	if (len > 0 && s[0] == '-')
+		neg = true, i = 1;
+	if (i >= len || s[i] < '0' || s[i] > '9')
+		return false;
+	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+	{
+		if (v > (UINT64_C(9223372036854775808) - (uint64_t) (s[i] - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t) (s[i] - '0');
+	}
+	if (i < len)
+	{
+		/* only a fraction of zeros may follow: 5.0, 5.00 */
+		if (s[i] != '.' || i + 1 >= len)
+			return false;
+		for (i++; i < len; i++)
+			if (s[i] != '0')
+				return false;
+	}
+	if (!neg && v > (uint64_t) INT64_MAX)
+		return false;
+	*out = neg ? (int64_t) (0 - v) : (int64_t) v;
+	return true;
+}
+
+bool
+pe_parse_bool_text(const char *s, size_t len, bool *out)
+{
+	if (len == 4 && strncasecmp(s, "true", 4) == 0)
+		*out = true;
+	else if (len == 5 && strncasecmp(s, "false", 5) == 0)
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+bool
+pe_parse_status(const char *s, size_t len, bool *out)
+{
+	if (len == 1 && s[0] == 'E')
+		*out = true;
+	else if (len == 1 && s[0] == 'D')
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+static bool
+is_atext(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+const PeRule *
+pe_normalize_email(const char *s, size_t len, char *out)
+{
+	size_t		at = len,
+				label = 0,
+				labels = 0;
+	bool		all_digits = true;
+
+	if (len > 254)
+		return &r_email_len;
+	for (size_t i = 0; i < len; i++)
+	{
+		if (s[i] == '@')
+		{
+			if (at != len)
+				return &r_email_format;
+			at = i;
+		}
+	}
+	if (at == len || at == 0 || at == len - 1)
+		return &r_email_format;
+
+	/* local part: dot-atom, at most 64 characters */
+	if (at > 64 || s[0] == '.' || s[at - 1] == '.')
+		return &r_email_local;
+	for (size_t i = 0; i < at; i++)
+	{
+		if (s[i] == '.')
+		{
+			if (s[i + 1] == '.')
+				return &r_email_local;
+		}
+		else if (!is_atext(s[i]))
+			return &r_email_local;
+		out[i] = s[i];
+	}
+	out[at] = '@';
+
+	/* domain: labels of letters, digits and inner hyphens */
+	for (size_t i = at + 1; i <= len; i++)
+	{
+		char		c = (i < len) ? s[i] : '.';
+
+		if (c == '.')
+		{
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return &r_email_domain;
+			labels++;
+			if (i < len)
+			{
+				label = 0;
+				all_digits = true;
+			}
+		}
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				 (c >= '0' && c <= '9') || c == '-')
+		{
+			if (c == '-' && label == 0)
+				return &r_email_domain;
+			if (!(c >= '0' && c <= '9'))
+				all_digits = false;
+			label++;
+		}
+		else
+			return &r_email_domain;
+		if (i < len)
+			out[i] = (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c;
+	}
+	if (labels < 2 || all_digits)
+		return &r_email_domain;
+	out[len] = '\0';
+	return NULL;
+}
+
+const PeCallingCode *
+pe_calling_code(int code)
+{
+	int			lo = 0,
+				hi = pe_calling_code_count - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (pe_calling_codes[mid].code == code)
+			return &pe_calling_codes[mid];
+		if (pe_calling_codes[mid].code < code)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+const PeRule *
+pe_normalize_phone(const char *s, size_t len, char *out, const char **country)
+{
+	char		digits[PE_PHONE_MAX];
+	size_t		n = 0,
+				i = 0;
+	const PeCallingCode *cc = NULL;
+	int			code = 0,
+				cclen;
+
+	*country = NULL;
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i < len && s[i] == '+')
+		i++;
+	else if (i + 1 < len && s[i] == '0' && s[i + 1] == '0')
+		i += 2;
+	else
+		return &r_phone_chars;
+	for (; i < len; i++)
+	{
+		char		c = s[i];
+
+		if (c >= '0' && c <= '9')
+		{
+			if (n == 15)
+				return &r_phone_length;
+			digits[n++] = c;
+		}
+		else if (!strchr(" -./()", c) || c == '\0')
+			return &r_phone_chars;
+	}
+	if (n < 7)
+		return &r_phone_length;
+
+	/* calling codes are prefix-free: the first one that matches is it */
+	for (cclen = 1; cclen <= 3; cclen++)
+	{
+		code = code * 10 + (digits[cclen - 1] - '0');
+		if (code == 0)
+			break;
+		if ((cc = pe_calling_code(code)) != NULL)
+			break;
+	}
+	if (cc == NULL)
+		return &r_phone_cc;
+	if ((cc->lengths & (UINT32_C(1) << (n - (size_t) cclen))) == 0)
+		return &r_phone_national;
+
+	out[0] = '+';
+	memcpy(out + 1, digits, n);
+	out[n + 1] = '\0';
+	*country = cc->country;
+	return NULL;
+}
+
+static int
+cmp2(const void *a, const void *b)
+{
+	return memcmp(a, b, 2);
+}
+
+bool
+pe_is_country(const char *code2)
+{
+	return bsearch(code2, pe_iso3166_codes, (size_t) pe_iso3166_count,
+				   sizeof(pe_iso3166_codes[0]), cmp2) != NULL;
+}
+
+bool
+pe_is_language(const char *code2)
+{
+	return bsearch(code2, pe_iso639_codes, (size_t) pe_iso639_count,
+				   sizeof(pe_iso639_codes[0]), cmp2) != NULL;
+}
+
+const PeRule *
+pe_normalize_country(const char *s, size_t len, char *out)
+{
+	if (len != 2)
+		return &r_country;
+	for (int i = 0; i < 2; i++)
+	{
+		char		c = s[i];
+
+		if (c >= 'a' && c <= 'z')
+			c = (char) (c - ('a' - 'A'));
+		if (c < 'A' || c > 'Z')
+			return &r_country;
+		out[i] = c;
+	}
+	out[2] = '\0';
+	return pe_is_country(out) ? NULL : &r_country;
+}

@@ -1,0 +1,97 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/crypto.c
+ *		Randomness, identifiers, token and password hashing (libsodium).
+ *
+ * Passwords: Argon2id through crypto_pwhash_str, whose output is a
+ * self-describing PHC string with its own random salt and cost, so the
+ * cost settings can be raised later without breaking stored hashes.
+ * Access tokens are 256 random bits; they are looked up by their SHA-256,
+ * which is safe for high-entropy secrets and keeps the lookup an index
+ * probe.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "utils/timestamp.h"
+
+#include "profile_ext.h"
+
+void
+profile_random_bytes(void *buf, size_t len)
+{
+	randombytes_buf(buf, len);
+}
+
+/* A random (version 4) UUID: trace ids. */
+void
+profile_uuid_v4(pg_uuid_t *out)
+{
+	randombytes_buf(out->data, UUID_LEN);
+	out->data[6] = (out->data[6] & 0x0F) | 0x40;
+	out->data[8] = (out->data[8] & 0x3F) | 0x80;
+}
+
+/*
+ * A time-ordered (version 7, RFC 9562) UUID: 48 bits of Unix milliseconds,
+ * then random bits.  Ids made in one millisecond are not ordered among
+ * themselves; nothing relies on that.
+ */
+void
+profile_uuid_v7(pg_uuid_t *out)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	uint64		ms;
+
+	ms = (uint64) (now / 1000) +
+		(uint64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
+	randombytes_buf(out->data + 6, UUID_LEN - 6);
+	for (int i = 0; i < 6; i++)
+		out->data[i] = (uint8) (ms >> (40 - 8 * i));
+	out->data[6] = (out->data[6] & 0x0F) | 0x70;
+	out->data[8] = (out->data[8] & 0x3F) | 0x80;
+}
+
+void
+profile_sha256(const void *data, size_t len, uint8 *out)
+{
+	crypto_hash_sha256(out, data, len);
+}
+
+/* Argon2id hash of a password, in the PHC string format; palloc'd. */
+char *
+profile_hash_password(const char *password, size_t len)
+{
+	char	   *out = palloc(crypto_pwhash_STRBYTES);
+
+	if (crypto_pwhash_str(out, password, len,
+						  (unsigned long long) profile_password_opslimit,
+						  (size_t) profile_password_memlimit_kb * 1024) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OUT_OF_MEMORY),
+				errmsg("could not hash password"),
+				errdetail("Argon2id could not allocate %d kB.",
+						  profile_password_memlimit_kb),
+				errhidestmt(true));
+	return out;
+}
+
+/*
+ * A new access token: "pe_" and 256 random bits in URL-safe base64, so it
+ * is printable and easy to recognise in a secret scanner.  palloc'd.
+ */
+char *
+profile_new_token(void)
+{
+	unsigned char raw[32];
+	char		b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
+					  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	return psprintf("pe_%s", b64);
+}

@@ -1,0 +1,592 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/fields.c
+ *		Reading the profile fields of a payload and checking them with the
+ *		rule core (SPEC section 3).
+ *
+ * profile_read_payload makes one pass over the payload's top-level keys:
+ * it maps names and aliases to fields, drops JSON nulls ("not given") and
+ * notes unknown keys and alias conflicts.  profile_check_fields then turns
+ * each given value into its column value, collecting every broken rule so
+ * that a request learns about all of them at once.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "profile_ext.h"
+
+/* Column of profile_data.profiles behind each field. */
+static const char *const field_columns[PE_F__COUNT] = {
+	[PE_F_USERNAME] = "username",
+	[PE_F_PASSWORD] = "password_hash",
+	[PE_F_EMAIL] = "email",
+	[PE_F_PHONE] = "mobile_phone_number",
+	[PE_F_COUNTRY] = "country_code",
+	[PE_F_FULL_NAME] = "full_name",
+	[PE_F_LANGUAGE] = "language",
+	[PE_F_ENABLED] = "enabled",
+	[PE_F_ROLES] = "roles",
+	[PE_F_ATTRIBUTES] = "attributes",
+	[PE_F_VERIFICATION_URL] = "verification_url",
+	[PE_F_ACCESS_LEVEL] = "access_level",
+	[PE_F_MEMBERSHIP_ID] = "membership_id",
+	[PE_F_PENDING_MEMBERSHIP_ID] = "pending_membership_id",
+	[PE_F_ROLE_IDS] = "role_ids",
+	[PE_F_MAIL_CHIMP_LISTS] = "mail_chimp_lists",
+	[PE_F_MAIL_CHIMP_INTERESTS] = "mail_chimp_interests",
+	[PE_F_MAIL_CHIMP_SEGMENTS] = "mail_chimp_segments",
+	[PE_F_STORED_SELECTORS] = "stored_selectors",
+	[PE_F_SOCIAL_LOGIN_PROVIDER] = "social_login_provider",
+	[PE_F_SOCIAL_LOGIN_ID] = "social_login_id",
+	[PE_F_CONCIERGE_USER_ID] = "concierge_user_id",
+	[PE_F_STRIPE_CUSTOMER_ID] = "stripe_customer_id",
+	[PE_F_GA_CLIENT_ID] = "ga_client_id",
+	[PE_F_STATUS_COMMENT] = "status_comment",
+	[PE_F_REFERER] = "referer",
+	[PE_F_FORCE_CHANGE_PASSWORD] = "force_change_password",
+};
+
+const char *
+profile_field_column(int f)
+{
+	return field_columns[f];
+}
+
+/* SQL type of a field's column. */
+Oid
+profile_field_type(int f)
+{
+	switch (pe_fields[f].type)
+	{
+		case PE_T_ENABLED:
+		case PE_T_BOOL:
+			return BOOLOID;
+		case PE_T_ROLES:
+		case PE_T_TEXT_ARRAY:
+			return TEXTARRAYOID;
+		case PE_T_ATTRIBUTES:
+			return JSONBOID;
+		case PE_T_ACCESS_LEVEL:
+		case PE_T_INT:
+			return INT4OID;
+		case PE_T_INT_ARRAY:
+			return INT4ARRAYOID;
+		default:
+			return TEXTOID;
+	}
+}
+
+static PeJsonKind
+json_kind(const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return PE_JSON_NULL;
+		case jbvString:
+			return PE_JSON_STRING;
+		case jbvNumeric:
+			return PE_JSON_NUMBER;
+		case jbvBool:
+			return PE_JSON_BOOL;
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ?
+				PE_JSON_ARRAY : PE_JSON_OBJECT;
+		default:
+			return PE_JSON_NULL;
+	}
+}
+
+/* One pass over the payload's keys. */
+void
+profile_read_payload(Jsonb *payload, ProfileInput *in)
+{
+	JsonbIterator *it;
+	JsonbValue	k,
+				v;
+	JsonbIteratorToken tok;
+
+	memset(in, 0, offsetof(ProfileInput, errs));
+	in->errs.count = 0;
+	in->errs.truncated = false;
+
+	it = JsonbIteratorInit(&payload->root);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		bool		alias;
+		int			f;
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		JsonbIteratorNext(&it, &v, true);
+		f = pe_field_lookup(k.val.string.val, k.val.string.len, &alias);
+		if (f < 0)
+		{
+			profile_add_error(&in->errs,
+							  pnstrdup(k.val.string.val, k.val.string.len),
+							  "unknown", "is not a known field");
+			continue;
+		}
+		if (v.type == jbvNull)
+			continue;
+		key = (char *) (alias ? pe_fields[f].alias : pe_fields[f].name);
+		if (in->present[f])
+		{
+			profile_add_error(&in->errs, pe_fields[f].name, "conflict",
+							  psprintf("must not be given together with its alias \"%s\"",
+									   pe_fields[f].alias));
+			if (f == PE_F_ACCESS_TOKEN || f == PE_F_TENANT)
+				in->alias_conflict = true;
+			continue;
+		}
+		in->present[f] = true;
+		in->key[f] = key;
+		in->raw[f] = v;
+	}
+}
+
+/* The payload value as a NUL-terminated string. */
+static char *
+raw_cstring(const JsonbValue *v)
+{
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+static bool
+numeric_integer(const JsonbValue *v, int64 *out)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out,
+														NumericGetDatum(v->val.numeric)));
+
+	return pe_parse_integer(s, strlen(s), out);
+}
+
+/* attributes: an object, or a string holding one. */
+static Jsonb *
+check_attributes(const JsonbValue *v, const char *key, FieldErrors *errs)
+{
+	Jsonb	   *attrs;
+	StringInfoData buf;
+
+	if (v->type == jbvString)
+	{
+		JsonLexContext *lex = profile_json_lexer(v->val.string.val,
+												 v->val.string.len);
+
+		if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
+		{
+			profile_add_error(errs, key, "format", "must hold a JSON object");
+			return NULL;
+		}
+		attrs = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												   CStringGetDatum(raw_cstring(v))));
+		if (!JB_ROOT_IS_OBJECT(attrs) || JB_ROOT_IS_SCALAR(attrs))
+		{
+			profile_add_error(errs, key, "format", "must hold a JSON object");
+			return NULL;
+		}
+	}
+	else
+		attrs = JsonbValueToJsonb((JsonbValue *) v);
+
+	if (profile_jsonb_depth(&attrs->root, PE_MAX_ATTR_DEPTH) > PE_MAX_ATTR_DEPTH)
+	{
+		profile_add_error(errs, key, "depth", "must not be nested deeper than 16 levels");
+		return NULL;
+	}
+	initStringInfo(&buf);
+	JsonbToCString(&buf, &attrs->root, VARSIZE(attrs));
+	if (buf.len > PE_MAX_ATTR_BYTES)
+	{
+		profile_add_error(errs, key, "size", "must be at most 64 KiB when serialised");
+		return NULL;
+	}
+	pfree(buf.data);
+	return attrs;
+}
+
+static void
+add_role(Datum *roles, int *n, const char *s, size_t len)
+{
+	for (int i = 0; i < *n; i++)
+	{
+		text	   *t = DatumGetTextPP(roles[i]);
+
+		if (VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0)
+			return;
+	}
+	roles[(*n)++] = PointerGetDatum(cstring_to_text_with_len(s, len));
+}
+
+static bool
+role_allowed(const TenantInfo *t, text *role)
+{
+	if (t->n_allowed_roles < 0)
+		return true;
+	for (int i = 0; i < t->n_allowed_roles; i++)
+		if (strlen(t->allowed_roles[i]) == VARSIZE_ANY_EXHDR(role) &&
+			memcmp(t->allowed_roles[i], VARDATA_ANY(role), VARSIZE_ANY_EXHDR(role)) == 0)
+			return true;
+	return false;
+}
+
+/* roles: an array of strings; role: a comma-separated string. */
+static Datum
+check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
+			FieldErrors *errs, bool *given)
+{
+	Datum	   *roles;
+	int			n = 0;
+	const PeRule *r;
+
+	if (v->type == jbvString)
+	{
+		const char *s = v->val.string.val;
+		int			len = v->val.string.len;
+
+		roles = palloc(sizeof(Datum) * (len / 2 + 1));
+		for (int start = 0; start < len;)
+		{
+			int			end = start,
+						a,
+						b;
+
+			while (end < len && s[end] != ',')
+				end++;
+			for (a = start; a < end && s[a] == ' '; a++);
+			for (b = end; b > a && s[b - 1] == ' '; b--);
+			if ((r = pe_check_role(s + a, b - a)) != NULL)
+			{
+				profile_add_rule(errs, key, r);
+				return (Datum) 0;
+			}
+			add_role(roles, &n, s + a, b - a);
+			start = end + 1;
+		}
+	}
+	else
+	{
+		JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+		JsonbValue	e;
+		JsonbIteratorToken tok;
+
+		roles = palloc(sizeof(Datum) * (JsonContainerSize(v->val.binary.data) + 1));
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		{
+			if (tok != WJB_ELEM)
+				continue;
+			if (e.type != jbvString)
+			{
+				profile_add_error(errs, key, "type", "must be an array of strings");
+				return (Datum) 0;
+			}
+			if ((r = pe_check_role(e.val.string.val, e.val.string.len)) != NULL)
+			{
+				profile_add_rule(errs, key, r);
+				return (Datum) 0;
+			}
+			add_role(roles, &n, e.val.string.val, e.val.string.len);
+		}
+	}
+
+	*given = n > 0;
+	if (n == 0)
+	{
+		/* the request names no role: the tenant's defaults */
+		roles = palloc(sizeof(Datum) * (t->n_default_roles + 1));
+		for (int i = 0; i < t->n_default_roles; i++)
+			roles[i] = CStringGetTextDatum(t->default_roles[i]);
+		n = t->n_default_roles;
+	}
+	else
+	{
+		for (int i = 0; i < n; i++)
+			if (!role_allowed(t, DatumGetTextPP(roles[i])))
+			{
+				profile_add_error(errs, key, "allowed",
+								  "every role must be in the tenant's allowed_roles");
+				return (Datum) 0;
+			}
+	}
+	return PointerGetDatum(construct_array(roles, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/* integer[] or string[] fields */
+static Datum
+check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
+			FieldErrors *errs)
+{
+	JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	Datum	   *items = palloc(sizeof(Datum) * (JsonContainerSize(v->val.binary.data) + 1));
+	int			n = 0;
+	bool		ints = def->type == PE_T_INT_ARRAY;
+
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (ints)
+		{
+			int64		i;
+
+			if (e.type != jbvNumeric || !numeric_integer(&e, &i) || pe_check_int(i))
+			{
+				profile_add_error(errs, key, "range",
+								  "each item must be an integer between 0 and 2147483647");
+				return (Datum) 0;
+			}
+			items[n++] = Int32GetDatum((int32) i);
+		}
+		else
+		{
+			if (e.type != jbvString)
+			{
+				profile_add_error(errs, key, "type", "must be an array of strings");
+				return (Datum) 0;
+			}
+			if (pe_utf8_chars(e.val.string.val, e.val.string.len) > (size_t) def->max_chars)
+			{
+				profile_add_error(errs, key, "length",
+								  "each item must be at most 1024 characters");
+				return (Datum) 0;
+			}
+			items[n++] = PointerGetDatum(cstring_to_text_with_len(e.val.string.val,
+																  e.val.string.len));
+		}
+	}
+	if (ints)
+		return PointerGetDatum(construct_array(items, n, INT4OID, 4, true,
+											   TYPALIGN_INT));
+	return PointerGetDatum(construct_array(items, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/*
+ * Check every given profile field, filling row->values/isnull with the
+ * normalised column values; broken rules go to errs.  Also applies the
+ * defaults (enabled, roles, attributes) and derives the country from the
+ * phone number.  The password is left in clear text for the caller to
+ * hash.
+ */
+void
+profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
+					 ProfileRow *row, FieldErrors *errs)
+{
+	const char *phone_country = NULL;
+
+	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
+	{
+		const PeFieldDef *def = &pe_fields[f];
+		const JsonbValue *v = &in->raw[f];
+		const char *key = in->key[f];
+		const PeRule *r;
+		Datum		value = (Datum) 0;
+
+		row->isnull[f] = true;
+		if (!in->present[f])
+			continue;
+		if ((r = pe_check_type(def->type, json_kind(v))) != NULL)
+		{
+			profile_add_rule(errs, key, r);
+			continue;
+		}
+
+		switch (def->type)
+		{
+			case PE_T_USERNAME:
+			case PE_T_PASSWORD:
+			case PE_T_TEXT:
+			case PE_T_LANGUAGE:
+			case PE_T_URL:
+				if (def->type == PE_T_USERNAME)
+					r = pe_check_username(v->val.string.val, v->val.string.len);
+				else if (def->type == PE_T_PASSWORD)
+					r = pe_check_password(v->val.string.val, v->val.string.len);
+				else if (def->type == PE_T_LANGUAGE)
+					r = pe_check_language(v->val.string.val, v->val.string.len);
+				else if (def->type == PE_T_URL)
+					r = pe_check_url(v->val.string.val, v->val.string.len);
+				else
+					r = pe_check_text(def, v->val.string.val, v->val.string.len);
+				if (r == NULL)
+					value = PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
+																	 v->val.string.len));
+				break;
+			case PE_T_EMAIL:
+				{
+					char	   *out = palloc(v->val.string.len + 1);
+
+					r = pe_normalize_email(v->val.string.val, v->val.string.len, out);
+					if (r == NULL)
+						value = CStringGetTextDatum(out);
+					break;
+				}
+			case PE_T_PHONE:
+				{
+					char		out[PE_PHONE_MAX + 1];
+
+					r = pe_normalize_phone(v->val.string.val, v->val.string.len,
+										   out, &phone_country);
+					if (r == NULL)
+						value = CStringGetTextDatum(out);
+					break;
+				}
+			case PE_T_COUNTRY:
+				{
+					char		out[3];
+
+					r = pe_normalize_country(v->val.string.val, v->val.string.len, out);
+					if (r == NULL)
+						value = CStringGetTextDatum(out);
+					break;
+				}
+			case PE_T_ENABLED:
+				{
+					bool		b = false;
+					static const PeRule status_rule = {"format", "must be \"E\" or \"D\""};
+					static const PeRule enabled_rule = {"type", "must be a boolean or \"true\"/\"false\""};
+
+					if (strcmp(key, "status") == 0)
+					{
+						if (v->type != jbvString ||
+							!pe_parse_status(v->val.string.val, v->val.string.len, &b))
+							r = &status_rule;
+					}
+					else if (v->type == jbvBool)
+						b = v->val.boolean;
+					else if (!pe_parse_bool_text(v->val.string.val, v->val.string.len, &b))
+						r = &enabled_rule;
+					value = BoolGetDatum(b);
+					break;
+				}
+			case PE_T_BOOL:
+				value = BoolGetDatum(v->val.boolean);
+				break;
+			case PE_T_ACCESS_LEVEL:
+			case PE_T_INT:
+				{
+					int64		i;
+					static const PeRule int_rule = {"type", "must be an integer"};
+
+					if (!numeric_integer(v, &i))
+						r = &int_rule;
+					else if (def->type == PE_T_ACCESS_LEVEL)
+						r = pe_check_access_level(i);
+					else
+						r = pe_check_int(i);
+					if (r == NULL)
+						value = Int32GetDatum((int32) i);
+					break;
+				}
+			case PE_T_ROLES:
+				{
+					bool		given;
+					int			before = errs->count;
+
+					value = check_roles(v, key, tenant, errs, &given);
+					if (errs->count > before)
+						continue;
+					break;
+				}
+			case PE_T_ATTRIBUTES:
+				{
+					Jsonb	   *attrs = check_attributes(v, key, errs);
+
+					if (attrs == NULL)
+						continue;
+					value = JsonbPGetDatum(attrs);
+					break;
+				}
+			case PE_T_INT_ARRAY:
+			case PE_T_TEXT_ARRAY:
+				{
+					int			before = errs->count;
+
+					value = check_array(def, v, key, errs);
+					if (errs->count > before)
+						continue;
+					break;
+				}
+			case PE_T_SECRET:
+			case PE_T_NAME:
+				continue;
+		}
+		if (r != NULL)
+		{
+			profile_add_rule(errs, key, r);
+			continue;
+		}
+		row->values[f] = value;
+		row->isnull[f] = false;
+	}
+
+	/* defaults */
+	if (!in->present[PE_F_ENABLED])
+	{
+		row->values[PE_F_ENABLED] = BoolGetDatum(true);
+		row->isnull[PE_F_ENABLED] = false;
+	}
+	if (!in->present[PE_F_ROLES])
+	{
+		JsonbValue	empty;
+		bool		given;
+
+		empty.type = jbvString;
+		empty.val.string.val = "";
+		empty.val.string.len = 0;
+		row->values[PE_F_ROLES] = check_roles(&empty, "roles", tenant, errs, &given);
+		row->isnull[PE_F_ROLES] = false;
+	}
+	if (!in->present[PE_F_ATTRIBUTES])
+	{
+		row->values[PE_F_ATTRIBUTES] =
+			DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+		row->isnull[PE_F_ATTRIBUTES] = false;
+	}
+	if (!in->present[PE_F_COUNTRY] && phone_country != NULL)
+	{
+		row->values[PE_F_COUNTRY] = CStringGetTextDatum(phone_country);
+		row->isnull[PE_F_COUNTRY] = false;
+	}
+
+	/* contact_required: an email or a mobile phone number */
+	if (!in->present[PE_F_EMAIL] && !in->present[PE_F_PHONE])
+		profile_add_error(errs, "email", "contact_required",
+						  "an email or a mobile_phone_number is required");
+}
+
+/*
+ * Completeness: every complete_fields entry of the tenant must be given.
+ * With incomplete_profiles the profile is stored as incomplete instead.
+ */
+void
+profile_check_complete(const ProfileInput *in, const TenantInfo *tenant,
+					   FieldErrors *errs, bool *incomplete)
+{
+	*incomplete = false;
+	for (int i = 0; i < tenant->n_complete; i++)
+	{
+		int			f = tenant->complete_fields[i];
+
+		if (in->present[f])
+			continue;
+		if (tenant->incomplete_profiles)
+			*incomplete = true;
+		else
+			profile_add_error(errs, pe_fields[f].name, "required",
+							  "is required by the tenant");
+	}
+}
