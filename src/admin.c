@@ -411,7 +411,7 @@ revoke_access_token(PG_FUNCTION_ARGS)
 	admin_begin(&trace_id);
 	MemoryContextSwitchTo(callcxt);
 	if (admin_exec("UPDATE profile_data.access_tokens"
-				   " SET revoked_at = pg_catalog.coalesce(revoked_at, pg_catalog.now())"
+				   " SET revoked_at = COALESCE(revoked_at, pg_catalog.now())"
 				   " WHERE token_hash OPERATOR(pg_catalog.=) $1",
 				   1, types, values, NULL) == 0)
 		profile_raise(PE_E_TOKEN_NOT_FOUND, &trace_id, NULL, NULL,
@@ -517,7 +517,7 @@ grant_role(FunctionCallInfo fcinfo, const char *privilege)
 	MemoryContext callcxt = CurrentMemoryContext;
 
 	profile_uuid_v4(&trace_id);
-	role = required_text(fcinfo, 0, "role", &trace_id, NULL);
+	role = pstrdup(NameStr(*PG_GETARG_NAME(0)));	/* the functions are STRICT */
 	roleid = get_role_oid(role, true);
 	if (!OidIsValid(roleid))
 		profile_raise(PE_E_ROLE_NOT_FOUND, &trace_id, NULL, NULL,

@@ -71,7 +71,8 @@ profile_jsonb_depth(JsonbContainer *c, int limit)
 	{
 		if (tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT)
 		{
-			max = Max(max, ++depth);
+			depth++;
+			max = Max(max, depth);
 			if (max > limit)
 				break;
 		}

@@ -141,10 +141,20 @@ taken_field(const ProfileRow *row)
 static char *
 wizard_url(const char *template, const pg_uuid_t *id)
 {
-	return text_to_cstring(DatumGetTextPP(
-		DirectFunctionCall3(replace_text, CStringGetTextDatum(template),
-							CStringGetTextDatum("{id}"),
-							CStringGetTextDatum(profile_uuid_text(id)))));
+	StringInfoData buf;
+	const char *idtext = profile_uuid_text(id);
+	const char *p = template;
+	const char *hit;
+
+	initStringInfo(&buf);
+	while ((hit = strstr(p, "{id}")) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, idtext);
+		p = hit + 4;
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
 }
 
 PG_FUNCTION_INFO_V1(create_profile);

@@ -139,6 +139,9 @@ profile_read_payload(Jsonb *payload, ProfileInput *in)
 		}
 		if (v.type == jbvNull)
 			continue;
+		/* Crafter's form sends an empty verificationUrl: not given */
+		if (f == PE_F_VERIFICATION_URL && v.type == jbvString && v.val.string.len == 0)
+			continue;
 		key = (char *) (alias ? pe_fields[f].alias : pe_fields[f].name);
 		if (in->present[f])
 		{

@@ -28,7 +28,10 @@ RULE(r_type_roles, "type", "must be an array of strings or a comma-separated str
 RULE(r_username_len, "length", "must be 5 to 128 characters");
 RULE(r_username_chars, "format", "must not contain whitespace or control characters");
 RULE(r_password_len, "length", "must be 8 to 128 characters");
-RULE(r_text_len, "length", "is too long or too short");
+RULE(r_text_len_1_256, "length", "must be 1 to 256 characters");
+RULE(r_text_len_128, "length", "must be at most 128 characters");
+RULE(r_text_len_2048, "length", "must be at most 2048 characters");
+RULE(r_text_len, "length", "has a length outside the allowed range");
 RULE(r_text_control, "format", "must not contain control characters");
 RULE(r_language, "format", "must be an ISO 639-1 code of two lower-case letters");
 RULE(r_role, "format", "each role must be 1 to 64 of A-Z, a-z, 0-9, _ . : -");
@@ -189,9 +192,15 @@ pe_check_text(const PeFieldDef *def, const char *s, size_t len)
 			return &r_text_control;
 		n++;
 	}
-	if (n < (size_t) def->min_chars || n > (size_t) def->max_chars)
-		return &r_text_len;
-	return NULL;
+	if (n >= (size_t) def->min_chars && n <= (size_t) def->max_chars)
+		return NULL;
+	if (def->min_chars == 1 && def->max_chars == 256)
+		return &r_text_len_1_256;
+	if (def->min_chars == 0 && def->max_chars == 128)
+		return &r_text_len_128;
+	if (def->min_chars == 0 && def->max_chars == 2048)
+		return &r_text_len_2048;
+	return &r_text_len;
 }
 
 const PeRule *

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# test/check.sh -- run the whole test suite on a fresh Debian 12 machine.
+#
+# Installs the Debian packages, builds and installs the extension, starts a
+# throwaway PostgreSQL 15 cluster (as the postgres user, Unix socket only)
+# and runs "make installcheck": the rule core's unit tests, the pg_regress
+# files (sql/, expected/) and the isolation specs (test/specs).  Ends with
+# one line "N passed, M failed" and a non-zero exit status on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. test/deps.sh
+. test/cluster.sh
+
+install_deps || exit 1
+build_install || { echo "0 passed, 1 failed"; exit 1; }
+
+dir=/tmp/profile_ext_check
+cluster_start "$dir" 54329 || { echo "0 passed, 1 failed"; exit 1; }
+trap 'cluster_stop "$dir"' EXIT
+
+log="$dir/installcheck.log"
+make installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+unit_ok=$(grep -cE '^ok [0-9]+ - ' "$log")
+unit_bad=$(grep -cE '^not ok [0-9]+ - ' "$log")
+pg_ok=$(grep -cE '\.\.\. ok( |$)' "$log")
+pg_bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log")
+passed=$((unit_ok + pg_ok))
+failed=$((unit_bad + pg_bad))
+if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
+	failed=1	# the suite stopped before reporting a failure
+fi
+for diffs in regression.diffs output_iso/regression.diffs; do
+	[ -s "$diffs" ] && { echo "---- $diffs"; head -200 "$diffs"; }
+done
+echo "core unit checks: $unit_ok passed, $unit_bad failed; pg_regress and isolation: $pg_ok passed, $pg_bad failed"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,87 @@
+-- test/demo.sql -- run by test/demo.sh against the demo cluster.
+\pset format unaligned
+\pset tuples_only on
+
+CREATE EXTENSION profile_ext;
+
+-- show a call's result, or its error as {sqlstate, message, detail}
+CREATE SCHEMA demo;
+CREATE FUNCTION demo.call(payload jsonb) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE st text; msg text; det text;
+BEGIN
+	RETURN jsonb_pretty(profile.create_profile(payload));
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+	RETURN 'ERROR ' || st || ': ' || msg || E'\n' || jsonb_pretty(det::jsonb);
+END $$;
+
+\echo
+\echo '-- admin set-up: tenants, clients, contracts, access tokens'
+SELECT jsonb_pretty(profile.create_tenant('sample-tenant'));
+SELECT profile.create_tenant('hood')->>'name';
+SELECT profile.create_tenant('cms')->>'name';
+SELECT profile.create_tenant('ropo', '{"complete_fields": ["full_name", "email", "mobile_phone_number"],
+	"incomplete_profiles": true, "wizard_url": "https://one.ropo.example/onboarding/{id}"}')->>'name';
+SELECT profile.create_client(c)->>'name' FROM unnest('{crafter-app,ocamba,cms-app,ropo-partner}'::text[]) c;
+\o /dev/null
+SELECT profile.grant_contract(c, 'create_customer_api') FROM unnest('{crafter-app,ocamba,cms-app}'::text[]) c;
+\o
+SELECT profile.issue_access_token('crafter-app', '{sample-tenant}') AS crafter \gset
+SELECT profile.issue_access_token('ocamba', '{hood}') AS ocamba \gset
+SELECT profile.issue_access_token('cms-app', '{cms}') AS cms \gset
+SELECT profile.issue_access_token('ropo-partner', '{ropo}') AS ropo \gset
+\echo 'issued four access tokens (shown once, stored as SHA-256), e.g. for crafter-app:' :crafter
+
+\echo
+\echo '== Crafter Profile (seeds/004): POST /api/1/profile/create, the john.doe example'
+SELECT demo.call(jsonb_build_object(
+	'accessTokenId', :'crafter', 'tenantName', 'sample-tenant',
+	'username', 'john.doe', 'password', 'passw0rd', 'email', 'john.doe@example.com',
+	'enabled', 'false', 'attributes', '{"firstName":"John","lastName":"Doe"}',
+	'verificationUrl', ''));
+\echo '-- the same request again'
+SELECT demo.call(jsonb_build_object(
+	'accessTokenId', :'crafter', 'tenantName', 'sample-tenant',
+	'username', 'john.doe', 'password', 'passw0rd', 'email', 'john.doe@example.com', 'enabled', 'false'));
+
+\echo
+\echo '== Ocamba Hood (seeds/003): POST /v1/hood/profiles (with a real address for the hidden one)'
+SELECT demo.call(jsonb_build_object('accessTokenId', :'ocamba') ||
+	'{"mobile_phone_number": "+49658245684", "email": "john.doe@example.com", "full_name": "John Doe"}');
+\echo '-- neither email nor phone'
+SELECT demo.call(jsonb_build_object('accessTokenId', :'ocamba') || '{"full_name": "John Doe"}');
+
+\echo
+\echo '== CMS Profile resource (seeds/002): the typed field set (plus an email: contact_required)'
+SELECT demo.call(jsonb_build_object('accessTokenId', :'cms') || '{
+	"login": "jane.cms", "password": "correct horse", "email": "jane@example.com",
+	"access_level": 100, "status": "E", "status_comment": "imported",
+	"referer": "https://partner.example/", "language": "en", "membership_id": 12,
+	"pending_membership_id": null, "force_change_password": true, "role_ids": [1, 2],
+	"social_login_provider": "google", "social_login_id": "g-123",
+	"ga_client_id": "GA1.2.345.678", "stored_selectors": ["#header"],
+	"concierge_user_id": null, "mail_chimp_lists": [10], "mail_chimp_interests": [20],
+	"mail_chimp_segments": [], "stripe_customer_id": "cus_ABC"}');
+\echo '-- the CMS limits broken: every error at once'
+SELECT demo.call(jsonb_build_object('accessTokenId', :'cms') ||
+	'{"login": "jd", "password": "short", "email": "j2@example.com", "access_level": 1, "status": "X"}');
+
+\echo
+\echo '== Ropo One (seeds/000): POST /profile/createprofile, gated by the create_customer_api contract'
+\echo '-- without an active contract'
+SELECT demo.call(jsonb_build_object('accessTokenId', :'ropo') ||
+	'{"full_name": "Maija Meikäläinen", "email": "maija@example.fi", "mobile_phone_number": "+358 40 123 4567"}');
+\o /dev/null
+SELECT profile.grant_contract('ropo-partner', 'create_customer_api');
+\o
+\echo '-- with the contract: a complete profile'
+SELECT demo.call(jsonb_build_object('accessTokenId', :'ropo') ||
+	'{"full_name": "Maija Meikäläinen", "email": "maija@example.fi", "mobile_phone_number": "+358 40 123 4567"}');
+\echo '-- incomplete data: stored as incomplete, with the wizard URL'
+SELECT demo.call(jsonb_build_object('accessTokenId', :'ropo') || '{"email": "matti@example.fi"}');
+
+\echo
+\echo '== the audit trail (profile.audit_events)'
+\pset format aligned
+\pset tuples_only off
+SELECT recorded_at::timestamp(0), tenant, client, event, profile_id, trace_id FROM profile.audit_events ORDER BY id;

@@ -1,0 +1,311 @@
+/*-------------------------------------------------------------------------
+ *
+ * test/unit/test_core.c
+ *		Unit tests of the rule core (src/core), without PostgreSQL.
+ *
+ * Prints one TAP line per check ("ok N - ..." / "not ok N - ...") and a
+ * plan; exits non-zero if any check failed.  Built and run by
+ * "make unitcheck", which "make installcheck" runs first.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pe_core.h"
+
+static int	n_run = 0;
+static int	n_failed = 0;
+
+static void
+check(int cond, const char *what, const char *arg)
+{
+	n_run++;
+	if (!cond)
+		n_failed++;
+	printf("%sok %d - %s%s%s%s\n", cond ? "" : "not ", n_run, what,
+		   arg ? " [" : "", arg ? arg : "", arg ? "]" : "");
+}
+
+#define S(x) (x), strlen(x)
+
+static void
+test_key_table(void)
+{
+	extern int	pe_key_count(void);
+	extern const char *pe_key_at(int i, int *field, bool *alias);
+	int			sorted = 1,
+				consistent = 1;
+
+	for (int i = 0; i < pe_key_count(); i++)
+	{
+		int			f;
+		bool		alias;
+		const char *k = pe_key_at(i, &f, &alias);
+		const char *expect = alias ? pe_fields[f].alias : pe_fields[f].name;
+
+		if (i > 0)
+		{
+			int			pf;
+			bool		pa;
+
+			if (strcmp(pe_key_at(i - 1, &pf, &pa), k) >= 0)
+				sorted = 0;
+		}
+		if (expect == NULL || strcmp(expect, k) != 0)
+			consistent = 0;
+	}
+	check(sorted, "key table is sorted", NULL);
+	check(consistent, "key table matches field table", NULL);
+	/* every name and alias can be found */
+	for (int f = 0; f < PE_F__COUNT; f++)
+	{
+		bool		alias;
+
+		check(pe_field_lookup(S(pe_fields[f].name), &alias) == f && !alias,
+			  "lookup canonical", pe_fields[f].name);
+		if (pe_fields[f].alias)
+			check(pe_field_lookup(S(pe_fields[f].alias), &alias) == f && alias,
+				  "lookup alias", pe_fields[f].alias);
+	}
+	{
+		bool		alias;
+
+		check(pe_field_lookup(S("nickname"), &alias) == -1, "unknown key", "nickname");
+		check(pe_field_lookup(S("user"), &alias) == -1, "prefix is not a key", "user");
+		check(pe_field_lookup(S("usernames"), &alias) == -1, "longer is not a key", "usernames");
+	}
+	check(pe_field_by_name(S("email")) == PE_F_EMAIL, "field by name", "email");
+	check(pe_field_by_name(S("login")) == -1, "alias is not a canonical name", "login");
+	check(pe_field_by_name(S("tenantName")) == -1, "request key is not a field", "tenantName");
+	check(pe_setting_lookup(S("rate_limit")) == PE_S_RATE_LIMIT, "setting lookup", "rate_limit");
+	check(pe_setting_lookup(S("rate")) == -1, "unknown setting", "rate");
+}
+
+static void
+test_username(void)
+{
+	const char *good[] = {"john.doe", "abcde", "Jöhn_Dœ", "用户名字五", NULL};
+	const char *bad[] = {"abcd", "john doe", "john\tdoe", "john\x7f" "doe",
+	"john\xc2\xa0" "doe", "john\xe3\x80\x80" "doe", "", NULL};
+	char		long129[130];
+
+	for (int i = 0; good[i]; i++)
+		check(pe_check_username(S(good[i])) == NULL, "username accepted", good[i]);
+	for (int i = 0; bad[i]; i++)
+		check(pe_check_username(S(bad[i])) != NULL, "username rejected", bad[i]);
+	memset(long129, 'a', 129);
+	long129[129] = '\0';
+	check(pe_check_username(long129, 128) == NULL, "username of 128 accepted", NULL);
+	check(pe_check_username(long129, 129) != NULL, "username of 129 rejected", NULL);
+	/* five two-byte characters are five characters, not ten bytes */
+	check(pe_check_username(S("ééééé")) == NULL, "username counts characters", "ééééé");
+	check(pe_check_username(S("éééé")) != NULL, "4 characters rejected", "éééé");
+}
+
+static void
+test_password(void)
+{
+	check(pe_check_password(S("passw0rd")) == NULL, "password of 8", NULL);
+	check(pe_check_password(S("passw0r")) != NULL, "password of 7", NULL);
+	check(strcmp(pe_check_password(S("short"))->rule, "length") == 0, "password rule is length", NULL);
+}
+
+static void
+test_email(void)
+{
+	const char *good[][2] = {
+		{"john.doe@example.com", "john.doe@example.com"},
+		{"John.Doe@EXAMPLE.Com", "John.Doe@example.com"},
+		{"a+b!#$%&'*/=?^_`{|}~-@x-y.example.org", "a+b!#$%&'*/=?^_`{|}~-@x-y.example.org"},
+		{"x@a.b1", "x@a.b1"},
+		{NULL, NULL}
+	};
+	const char *bad[] = {
+		"plainaddress", "@example.com", "john@", "john@@example.com",
+		"john@example", ".john@example.com", "john.@example.com",
+		"jo..hn@example.com", "\"john\"@example.com", "john(c)@example.com",
+		"john@-example.com", "john@example-.com", "john@exa_mple.com",
+		"john@example..com", "john@example.123", "john doe@example.com",
+		"jöhn@example.com", "john@example.com.", "john@.example.com", NULL
+	};
+	char		out[300];
+	char		buf[300];
+
+	for (int i = 0; good[i][0]; i++)
+	{
+		const PeRule *r = pe_normalize_email(S(good[i][0]), out);
+
+		check(r == NULL && strcmp(out, good[i][1]) == 0, "email normalised", good[i][0]);
+	}
+	for (int i = 0; bad[i]; i++)
+		check(pe_normalize_email(S(bad[i]), out) != NULL, "email rejected", bad[i]);
+
+	/* local part of 64 accepted, 65 rejected */
+	memset(buf, 'a', 65);
+	strcpy(buf + 64, "@example.com");
+	check(pe_normalize_email(S(buf), out) == NULL, "local part of 64", NULL);
+	memset(buf, 'a', 65);
+	strcpy(buf + 65, "@example.com");
+	check(pe_normalize_email(S(buf), out) != NULL, "local part of 65", NULL);
+	/* label of 63 accepted, 64 rejected */
+	strcpy(buf, "a@");
+	memset(buf + 2, 'b', 64);
+	strcpy(buf + 65, ".com");
+	check(pe_normalize_email(S(buf), out) == NULL, "label of 63", NULL);
+	strcpy(buf, "a@");
+	memset(buf + 2, 'b', 64);
+	strcpy(buf + 66, ".com");
+	check(pe_normalize_email(S(buf), out) != NULL, "label of 64", NULL);
+	/* total over 254 rejected */
+	strcpy(buf, "a@");
+	for (int i = 0; i < 5; i++)
+	{
+		memset(buf + 2 + i * 51, 'c', 50);
+		buf[2 + i * 51 + 50] = '.';
+	}
+	strcpy(buf + 2 + 5 * 51, "com");
+	check(strlen(buf) > 254 && pe_normalize_email(S(buf), out) != NULL,
+		  "email over 254 rejected", NULL);
+}
+
+static void
+test_phone(void)
+{
+	const char *good[][3] = {
+		{"+49658245684", "+49658245684", "DE"},
+		{"0049 658 245684", "+49658245684", "DE"},
+		{"+49 (658) 245-684", "+49658245684", "DE"},
+		{"+1 415.555.2671", "+14155552671", NULL},
+		{"+44 20 7946 0958", "+442079460958", NULL},
+		{"+7 912 345 67 89", "+79123456789", NULL},
+		{"+33 6 12 34 56 78", "+33612345678", "FR"},
+		{"+381/64/1234567", "+381641234567", "RS"},
+		{"+800 1234 5678", "+80012345678", NULL},
+		{NULL, NULL, NULL}
+	};
+	const char *bad[][2] = {
+		{"49658245684", "format"},
+		{"+49 658a245684", "format"},
+		{"+49_658245684", "format"},
+		{"+49 65", "length"},
+		{"+1234567890123456", "length"},
+		{"+999 1234567", "calling_code"},
+		{"+0 1234567", "calling_code"},
+		{"+1 415 555 26", "length"},
+		{"+33 6 12 34 56 78 9", "length"},
+		{NULL, NULL}
+	};
+	char		out[PE_PHONE_MAX + 1];
+
+	for (int i = 0; good[i][0]; i++)
+	{
+		const char *country;
+		const PeRule *r = pe_normalize_phone(S(good[i][0]), out, &country);
+
+		check(r == NULL && strcmp(out, good[i][1]) == 0 &&
+			  ((country == NULL && good[i][2] == NULL) ||
+			   (country && good[i][2] && strcmp(country, good[i][2]) == 0)),
+			  "phone normalised", good[i][0]);
+	}
+	for (int i = 0; bad[i][0]; i++)
+	{
+		const char *country;
+		const PeRule *r = pe_normalize_phone(S(bad[i][0]), out, &country);
+
+		check(r != NULL && strcmp(r->rule, bad[i][1]) == 0, "phone rejected", bad[i][0]);
+	}
+}
+
+static void
+test_codes(void)
+{
+	char		out[3];
+
+	check(pe_normalize_country(S("us"), out) == NULL && strcmp(out, "US") == 0,
+		  "country upper-cased", "us");
+	check(pe_normalize_country(S("DE"), out) == NULL, "country DE", NULL);
+	check(pe_normalize_country(S("XX"), out) != NULL, "country XX rejected", NULL);
+	check(pe_normalize_country(S("UK"), out) != NULL, "country UK is not ISO 3166", NULL);
+	check(pe_normalize_country(S("USA"), out) != NULL, "alpha-3 rejected", NULL);
+	check(pe_check_language(S("en")) == NULL, "language en", NULL);
+	check(pe_check_language(S("EN")) != NULL, "language must be lower-case", NULL);
+	check(pe_check_language(S("xx")) != NULL, "language xx rejected", NULL);
+	check(pe_check_language(S("eng")) != NULL, "language alpha-3 rejected", NULL);
+	check(pe_iso3166_count == 249, "249 ISO 3166-1 codes", NULL);
+	check(pe_calling_code(49) && strcmp(pe_calling_code(49)->country, "DE") == 0,
+		  "+49 is DE", NULL);
+	check(pe_calling_code(1) && pe_calling_code(1)->country == NULL, "+1 is shared", NULL);
+	check(pe_calling_code(44) && pe_calling_code(44)->country == NULL, "+44 is shared", NULL);
+	check(pe_calling_code(7) && pe_calling_code(7)->country == NULL, "+7 is shared", NULL);
+	check(pe_calling_code(999) == NULL, "+999 unassigned", NULL);
+	for (int i = 1; i < pe_calling_code_count; i++)
+		if (pe_calling_codes[i - 1].code >= pe_calling_codes[i].code)
+		{
+			check(0, "calling codes sorted", NULL);
+			return;
+		}
+	check(1, "calling codes sorted", NULL);
+}
+
+static void
+test_misc(void)
+{
+	int64_t		v;
+	bool		b;
+
+	check(pe_parse_integer(S("0"), &v) && v == 0, "int 0", NULL);
+	check(pe_parse_integer(S("-5"), &v) && v == -5, "int -5", NULL);
+	check(pe_parse_integer(S("100.00"), &v) && v == 100, "int 100.00", NULL);
+	check(!pe_parse_integer(S("1.5"), &v), "int 1.5 rejected", NULL);
+	check(!pe_parse_integer(S("1e3"), &v), "int 1e3 rejected", NULL);
+	check(!pe_parse_integer(S("99999999999999999999"), &v), "int overflow rejected", NULL);
+	check(pe_parse_integer(S("9223372036854775807"), &v) && v == INT64_MAX, "int64 max", NULL);
+	check(pe_parse_integer(S("-9223372036854775808"), &v) && v == INT64_MIN, "int64 min", NULL);
+	check(pe_check_int(2147483647) == NULL && pe_check_int(2147483648LL) != NULL &&
+		  pe_check_int(-1) != NULL, "int range 0..2^31-1", NULL);
+	check(pe_check_access_level(0) == NULL && pe_check_access_level(100) == NULL &&
+		  pe_check_access_level(50) != NULL, "access level 0 or 100", NULL);
+	check(pe_parse_bool_text(S("false"), &b) && !b, "bool text false", NULL);
+	check(pe_parse_bool_text(S("TRUE"), &b) && b, "bool text TRUE", NULL);
+	check(!pe_parse_bool_text(S("yes"), &b), "bool text yes rejected", NULL);
+	check(pe_parse_status(S("E"), &b) && b && pe_parse_status(S("D"), &b) && !b,
+		  "status E/D", NULL);
+	check(!pe_parse_status(S("e"), &b), "status e rejected", NULL);
+	check(pe_check_role(S("admin:read-1.x_y")) == NULL, "role accepted", NULL);
+	check(pe_check_role(S("a b")) != NULL && pe_check_role(S("")) != NULL,
+		  "role rejected", NULL);
+	check(pe_check_url(S("https://example.com/verify?x=1")) == NULL, "url https", NULL);
+	check(pe_check_url(S("HTTP://example.com")) == NULL, "url scheme case", NULL);
+	check(pe_check_url(S("ftp://example.com")) != NULL, "url ftp rejected", NULL);
+	check(pe_check_url(S("https:///path")) != NULL, "url without host", NULL);
+	check(pe_check_url(S("https://exa mple.com")) != NULL, "url with space", NULL);
+	check(pe_check_url(S("/relative")) != NULL, "relative url", NULL);
+	check(pe_check_name(S("sample-tenant")) == NULL, "name accepted", NULL);
+	check(pe_check_name(S("Sample")) != NULL && pe_check_name(S("")) != NULL,
+		  "name rejected", NULL);
+	check(pe_utf8_chars(S("añb")) == 3, "utf8 chars", NULL);
+	check(pe_utf8_chars("\xff\xfe", 2) == 2, "bad bytes count as characters", NULL);
+	check(pe_check_type(PE_T_ENABLED, PE_JSON_STRING) == NULL &&
+		  pe_check_type(PE_T_ENABLED, PE_JSON_NUMBER) != NULL, "enabled types", NULL);
+	check(pe_check_type(PE_T_ATTRIBUTES, PE_JSON_OBJECT) == NULL &&
+		  pe_check_type(PE_T_ATTRIBUTES, PE_JSON_ARRAY) != NULL, "attributes types", NULL);
+	check(strcmp(pe_error_defs[PE_E_VALIDATION_FAILED].sqlstate, "23514") == 0 &&
+		  pe_error_defs[PE_E_RATE_LIMITED].http == 429, "error table", NULL);
+}
+
+int
+main(void)
+{
+	test_key_table();
+	test_username();
+	test_password();
+	test_email();
+	test_phone();
+	test_codes();
+	test_misc();
+	printf("1..%d\n", n_run);
+	if (n_failed)
+		fprintf(stderr, "%d of %d core checks failed\n", n_failed, n_run);
+	return n_failed ? 1 : 0;
+}
