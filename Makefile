@@ -37,9 +37,17 @@ REGRESS_OPTS = --inputdir=$(srcdir)
 ISOLATION = unique_race
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
+# TAP tests (test/t): restarts, server log; PostgreSQL::Test::Cluster
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# after the include, which empties it: print every TAP line, so that
+# test/check.sh can count them
+PROVE_FLAGS = -v
 
 # unit tests of the rule core (no server needed)
 CORE_SRCS = $(wildcard $(srcdir)/src/core/*.c)
@@ -53,4 +61,15 @@ unitcheck: test/unit/test_core
 
 installcheck: unitcheck
 
-EXTRA_CLEAN = test/unit/test_core output_iso results regression.diffs regression.out
+EXTRA_CLEAN = test/fuzz/fuzz_core test/unit/test_core output_iso results regression.diffs regression.out
+
+# libFuzzer + ASan/UBSan over the rule core (clang); not part of installcheck
+FUZZ_SECONDS ?= 60
+test/fuzz/fuzz_core: $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS) $(srcdir)/src/core/pe_core.h
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-I$(srcdir)/src/core -o $@ $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS)
+
+.PHONY: fuzzcheck
+fuzzcheck: test/fuzz/fuzz_core
+	mkdir -p test/fuzz/corpus
+	./test/fuzz/fuzz_core -max_total_time=$(FUZZ_SECONDS) -max_len=512 test/fuzz/corpus

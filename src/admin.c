@@ -388,14 +388,11 @@ issue_access_token(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(token));
 }
 
-PG_FUNCTION_INFO_V1(revoke_access_token);
-
-/* profile.revoke_access_token(token text) RETURNS void */
-Datum
-revoke_access_token(PG_FUNCTION_ARGS)
+/* Revoke the token whose secret is given. */
+static void
+revoke_token(text *token)
 {
 	pg_uuid_t	trace_id;
-	text	   *token = PG_GETARG_TEXT_PP(0);
 	uint8		hash[32];
 	bytea	   *hashb;
 	Oid			types[1] = {BYTEAOID};
@@ -417,6 +414,28 @@ revoke_access_token(PG_FUNCTION_ARGS)
 		profile_raise(PE_E_TOKEN_NOT_FOUND, &trace_id, NULL, NULL,
 					  "access token does not exist");
 	admin_end();
+}
+
+PG_FUNCTION_INFO_V1(revoke_access_token);
+
+/*
+ * profile.revoke_access_token(token text) RETURNS void.  The statement
+ * carries the secret: no error may log it.
+ */
+Datum
+revoke_access_token(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		revoke_token(PG_GETARG_TEXT_PP(0));
+	}
+	PG_CATCH();
+	{
+		profile_rethrow_hiding_statement(cxt);
+	}
+	PG_END_TRY();
 	PG_RETURN_VOID();
 }
 

@@ -157,17 +157,11 @@ wizard_url(const char *template, const pg_uuid_t *id)
 	return buf.data;
 }
 
-PG_FUNCTION_INFO_V1(create_profile);
-
-/*
- * profile.create_profile(jsonb) RETURNS jsonb: check everything, store the
- * profile, return its document.
- */
-Datum
-create_profile(PG_FUNCTION_ARGS)
+/* Check everything, store the profile, return its document. */
+static Jsonb *
+create_profile_internal(Jsonb *payload)
 {
-	Jsonb	   *payload = PG_GETARG_JSONB_P(0);
-	ApiCall ctx;
+	ApiCall		ctx;
 	ProfileInput in;
 	ProfileRow	row;
 	FieldErrors errs;
@@ -218,5 +212,26 @@ create_profile(PG_FUNCTION_ARGS)
 
 	result = profile_result(&row, &ctx);
 	profile_call_end(&ctx);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(create_profile);
+
+/* profile.create_profile(jsonb) RETURNS jsonb */
+Datum
+create_profile(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *result = NULL;
+
+	PG_TRY();
+	{
+		result = create_profile_internal(PG_GETARG_JSONB_P(0));
+	}
+	PG_CATCH();
+	{
+		profile_rethrow_hiding_statement(cxt);
+	}
+	PG_END_TRY();
 	PG_RETURN_JSONB_P(result);
 }

@@ -163,3 +163,23 @@ profile_raise_validation(const pg_uuid_t *trace_id, const FieldErrors *errs)
 				  "invalid values for %d fields%s", errs->count,
 				  errs->truncated ? " or more" : "");
 }
+
+/*
+ * Re-throw the error being handled with its statement kept out of the
+ * server log.  API calls wrap their whole body in PG_TRY with this in
+ * PG_CATCH, so that no error raised during the call -- ours, or one
+ * PostgreSQL raises underneath (a read-only transaction, a cancel, a
+ * serialization failure) -- writes a statement that may carry a password
+ * or an access token to the log.  cxt: the function's own memory context.
+ */
+void
+profile_rethrow_hiding_statement(MemoryContext cxt)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	edata->hide_stmt = true;
+	ReThrowError(edata);
+}

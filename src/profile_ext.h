@@ -52,6 +52,8 @@ extern void profile_raise_validation(const pg_uuid_t *trace_id,
 									 const FieldErrors *errs)
 			pg_attribute_noreturn();
 extern char *profile_uuid_text(const pg_uuid_t *uuid);
+extern void profile_rethrow_hiding_statement(MemoryContext cxt)
+			pg_attribute_noreturn();
 
 /* crypto.c */
 extern void profile_random_bytes(void *buf, size_t len);

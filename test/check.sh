@@ -4,7 +4,8 @@
 # Installs the Debian packages, builds and installs the extension, starts a
 # throwaway PostgreSQL 15 cluster (as the postgres user, Unix socket only)
 # and runs "make installcheck": the rule core's unit tests, the pg_regress
-# files (sql/, expected/) and the isolation specs (test/specs).  Ends with
+# files (sql/, expected/), the isolation specs (test/specs) and the TAP
+# tests (test/t).  Ends with
 # one line "N passed, M failed" and a non-zero exit status on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,15 @@ dir=/tmp/profile_ext_check
 cluster_start "$dir" 54329 || { echo "0 passed, 1 failed"; exit 1; }
 trap 'cluster_stop "$dir"' EXIT
 
+# The TAP tests start clusters of their own, which PostgreSQL refuses to do
+# as root: the suite runs as postgres, in a copy of the tree it owns.
+tree="$dir/tree"
+rm -rf "$tree" && mkdir -p "$tree"
+tar --exclude=./.git -cf - . | tar -xf - -C "$tree"
+[ "$(id -u)" = 0 ] && chown -R postgres:postgres "$tree"
 log="$dir/installcheck.log"
-make installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres 2>&1 | tee "$log"
+(cd "$tree" && as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
+	make installcheck) 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 unit_ok=$(grep -cE '^ok [0-9]+ - ' "$log")
@@ -31,9 +39,9 @@ failed=$((unit_bad + pg_bad))
 if [ "$status" != 0 ] && [ "$failed" = 0 ]; then
 	failed=1	# the suite stopped before reporting a failure
 fi
-for diffs in regression.diffs output_iso/regression.diffs; do
+for diffs in "$tree/regression.diffs" "$tree/output_iso/regression.diffs"; do
 	[ -s "$diffs" ] && { echo "---- $diffs"; head -200 "$diffs"; }
 done
-echo "core unit checks: $unit_ok passed, $unit_bad failed; pg_regress and isolation: $pg_ok passed, $pg_bad failed"
+echo "unit and TAP checks: $unit_ok passed, $unit_bad failed; pg_regress and isolation: $pg_ok passed, $pg_bad failed"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
