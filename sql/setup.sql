@@ -19,9 +19,14 @@ $$;
 CREATE SCHEMA regress;
 GRANT USAGE ON SCHEMA regress TO PUBLIC;
 
+-- an error as {error, message, detail}, the detail's trace_id removed
+CREATE FUNCTION regress.error_doc(st text, msg text, det text) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT jsonb_build_object('error', st, 'message', msg, 'detail',
+		CASE WHEN det LIKE '{%' THEN det::jsonb - 'trace_id' ELSE to_jsonb(det) END)
+$$;
+
 -- create_profile's result without the values that change on every run
--- (id, trace_id, timestamps), or the error as {error, message, detail}
--- with the detail's trace_id removed.
+-- (id, trace_id, timestamps), or its error
 CREATE FUNCTION regress.try(payload jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	st text; msg text; det text; r jsonb;
@@ -33,12 +38,11 @@ BEGIN
 	RETURN r - '{id,trace_id,created_at,updated_at}'::text[];
 EXCEPTION WHEN OTHERS THEN
 	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-	RETURN jsonb_build_object('error', st, 'message', msg, 'detail',
-		CASE WHEN det LIKE '{%' THEN det::jsonb - 'trace_id' ELSE to_jsonb(det) END);
+	RETURN regress.error_doc(st, msg, det);
 END
 $$;
 
--- the same for any statement (admin functions)
+-- "ok", or the error of any statement (admin functions)
 CREATE FUNCTION regress.err(sql text) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	st text; msg text; det text;
@@ -47,8 +51,7 @@ BEGIN
 	RETURN '"ok"';
 EXCEPTION WHEN OTHERS THEN
 	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-	RETURN jsonb_build_object('error', st, 'message', msg, 'detail',
-		CASE WHEN det LIKE '{%' THEN det::jsonb - 'trace_id' ELSE to_jsonb(det) END);
+	RETURN regress.error_doc(st, msg, det);
 END
 $$;
 

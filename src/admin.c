@@ -327,8 +327,6 @@ issue_access_token(PG_FUNCTION_ARGS)
 	char	   *client;
 	int64		cid;
 	char	   *token;
-	uint8		hash[32];
-	bytea	   *hashb;
 	Oid			types[4] = {INT8OID, BYTEAOID, INT8ARRAYOID, TIMESTAMPTZOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
@@ -376,11 +374,7 @@ issue_access_token(PG_FUNCTION_ARGS)
 	nulls[3] = PG_ARGISNULL(2) ? 'n' : ' ';
 
 	token = profile_new_token();
-	profile_sha256(token, strlen(token), hash);
-	hashb = palloc(VARHDRSZ + 32);
-	SET_VARSIZE(hashb, VARHDRSZ + 32);
-	memcpy(VARDATA(hashb), hash, 32);
-	values[1] = PointerGetDatum(hashb);
+	values[1] = PointerGetDatum(profile_token_hash(token, strlen(token)));
 	admin_exec("INSERT INTO profile_data.access_tokens"
 			   " (client_id, token_hash, tenant_ids, expires_at)"
 			   " VALUES ($1, $2, $3, $4)", 4, types, values, nulls);
@@ -393,17 +387,12 @@ static void
 revoke_token(text *token)
 {
 	pg_uuid_t	trace_id;
-	uint8		hash[32];
-	bytea	   *hashb;
 	Oid			types[1] = {BYTEAOID};
 	Datum		values[1];
 	MemoryContext callcxt = CurrentMemoryContext;
 
-	profile_sha256(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), hash);
-	hashb = palloc(VARHDRSZ + 32);
-	SET_VARSIZE(hashb, VARHDRSZ + 32);
-	memcpy(VARDATA(hashb), hash, 32);
-	values[0] = PointerGetDatum(hashb);
+	values[0] = PointerGetDatum(profile_token_hash(VARDATA_ANY(token),
+												   VARSIZE_ANY_EXHDR(token)));
 
 	admin_begin(&trace_id);
 	MemoryContextSwitchTo(callcxt);

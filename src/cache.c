@@ -307,7 +307,7 @@ profile_lookup_tenant(const char *name, size_t len)
 const TokenInfo *
 profile_lookup_token(const char *token, size_t len)
 {
-	uint8		hash[32];
+	bytea	   *hash = profile_token_hash(token, len);
 	TokenEntry *e;
 	Datum		arg;
 	HeapTuple	tup;
@@ -316,17 +316,12 @@ profile_lookup_token(const char *token, size_t len)
 	TokenInfo	info;
 	Datum		d;
 	MemoryContext old;
-	bytea	   *b;
 
-	profile_sha256(token, len, hash);
-	e = hash_search(token_cache, hash, HASH_FIND, NULL);
+	e = hash_search(token_cache, VARDATA(hash), HASH_FIND, NULL);
 	if (e)
 		return &e->info;
 
-	b = palloc(VARHDRSZ + 32);
-	SET_VARSIZE(b, VARHDRSZ + 32);
-	memcpy(VARDATA(b), hash, 32);
-	arg = PointerGetDatum(b);
+	arg = PointerGetDatum(hash);
 	profile_exec(&token_plan, &arg, NULL, true, 1);
 	if (SPI_processed == 0)
 		return NULL;
@@ -351,7 +346,7 @@ profile_lookup_token(const char *token, size_t len)
 		info.tenants = text_array_to_cstrings(d, &info.n_tenants);
 	MemoryContextSwitchTo(old);
 
-	e = hash_search(token_cache, hash, HASH_ENTER, NULL);
+	e = hash_search(token_cache, VARDATA(hash), HASH_ENTER, NULL);
 	e->info = info;
 	return &e->info;
 }

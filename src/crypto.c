@@ -61,6 +61,17 @@ profile_sha256(const void *data, size_t len, uint8 *out)
 	crypto_hash_sha256(out, data, len);
 }
 
+/* The stored form of an access token: its SHA-256 as a bytea; palloc'd. */
+bytea *
+profile_token_hash(const char *token, size_t len)
+{
+	bytea	   *b = palloc(VARHDRSZ + crypto_hash_sha256_BYTES);
+
+	SET_VARSIZE(b, VARHDRSZ + crypto_hash_sha256_BYTES);
+	crypto_hash_sha256((unsigned char *) VARDATA(b), (const unsigned char *) token, len);
+	return b;
+}
+
 /* Argon2id hash of a password, in the PHC string format; palloc'd. */
 char *
 profile_hash_password(const char *password, size_t len)
