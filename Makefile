@@ -13,12 +13,15 @@ OBJS = \
 	src/api.o \
 	src/audit.o \
 	src/cache.o \
+	src/chain.o \
 	src/create.o \
 	src/crypto.o \
 	src/errors.o \
 	src/fields.o \
 	src/profile_ext.o \
+	src/register.o \
 	src/result.o \
+	src/rowcheck.o \
 	src/settings.o
 PGFILEDESC = "profile_ext - profile creation inside the database"
 

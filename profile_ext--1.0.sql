@@ -137,7 +137,7 @@ CREATE TABLE profile_data.audit_events (
 	id			bigint NOT NULL DEFAULT pg_catalog.nextval('profile_data.audit_event_id_seq'),
 	recorded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	occurred_at timestamptz NOT NULL,
-	profile_id	uuid,
+	profile_id	uuid NOT NULL,
 	client		text,
 	source		text NOT NULL CHECK (source IN ('db', 'sdk')),
 	event		text NOT NULL,
@@ -145,11 +145,39 @@ CREATE TABLE profile_data.audit_events (
 	transaction_group_id uuid,
 	trace_id	uuid,
 	data		jsonb NOT NULL DEFAULT '{}',
-	PRIMARY KEY (tenant_id, id)
+	chain_seq	integer NOT NULL,
+	prev_hash	bytea,
+	hash		bytea NOT NULL,
+	PRIMARY KEY (tenant_id, id),
+	UNIQUE (tenant_id, profile_id, chain_seq)
 );
 ALTER SEQUENCE profile_data.audit_event_id_seq OWNED BY profile_data.audit_events.id;
-CREATE INDEX audit_events_profile_idx ON profile_data.audit_events (tenant_id, profile_id);
-COMMENT ON TABLE profile_data.audit_events IS 'Audit events, one per change; never holds a password or a secret token';
+COMMENT ON TABLE profile_data.audit_events IS 'Audit events, append-only and hash-chained per profile; never hold a password or a secret token';
+COMMENT ON COLUMN profile_data.audit_events.chain_seq IS 'Position in the profile''s chain: 1, 2, 3, ...';
+COMMENT ON COLUMN profile_data.audit_events.hash IS 'SHA-256 of prev_hash and the event''s canonical content (see profile.verify_audit_chain)';
+
+CREATE TABLE profile_data.audit_seals (
+	tenant_id	bigint NOT NULL,
+	seal_seq	integer NOT NULL,
+	sealed_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	sealed_by	text NOT NULL,
+	heads		integer NOT NULL,
+	prev_hash	bytea,
+	hash		bytea NOT NULL,
+	PRIMARY KEY (tenant_id, seal_seq)
+);
+COMMENT ON TABLE profile_data.audit_seals IS 'Tenant-level seals of the audit chains, themselves hash-chained; append-only';
+
+CREATE TABLE profile_data.audit_seal_heads (
+	tenant_id	bigint NOT NULL,
+	seal_seq	integer NOT NULL,
+	profile_id	uuid NOT NULL,
+	chain_seq	integer NOT NULL,
+	hash		bytea NOT NULL,
+	PRIMARY KEY (tenant_id, seal_seq, profile_id)
+);
+CREATE INDEX audit_seal_heads_profile_idx ON profile_data.audit_seal_heads (tenant_id, profile_id, chain_seq);
+COMMENT ON TABLE profile_data.audit_seal_heads IS 'The chain heads each seal covers (the chains that grew since the seal before it); append-only';
 
 -- pg_dump keeps the rows of extension tables only when they are registered
 SELECT pg_catalog.pg_extension_config_dump('profile_data.tenants', '');
@@ -164,18 +192,48 @@ SELECT pg_catalog.pg_extension_config_dump('profile_data.role_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('profile_data.profiles', '');
 SELECT pg_catalog.pg_extension_config_dump('profile_data.audit_events', '');
 SELECT pg_catalog.pg_extension_config_dump('profile_data.audit_event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('profile_data.audit_seals', '');
+SELECT pg_catalog.pg_extension_config_dump('profile_data.audit_seal_heads', '');
 
 ----------------------------------------------------------------------------
 -- Triggers
 ----------------------------------------------------------------------------
 
+CREATE FUNCTION profile_data.check_profile_row() RETURNS trigger
+	LANGUAGE C AS 'MODULE_PATHNAME', 'profile_check_row_trigger';
+COMMENT ON FUNCTION profile_data.check_profile_row() IS 'Trigger: direct writes to profile_data.profiles pass the same field rules and uniqueness as the API';
+REVOKE ALL ON FUNCTION profile_data.check_profile_row() FROM PUBLIC;
+
+CREATE TRIGGER check_row BEFORE INSERT OR UPDATE ON profile_data.profiles
+	FOR EACH ROW EXECUTE FUNCTION profile_data.check_profile_row();
+
 CREATE FUNCTION profile_data.audit_profile_change() RETURNS trigger
 	LANGUAGE C AS 'MODULE_PATHNAME', 'profile_audit_trigger';
-COMMENT ON FUNCTION profile_data.audit_profile_change() IS 'Trigger: records an audit event for each write to profile_data.profiles';
+COMMENT ON FUNCTION profile_data.audit_profile_change() IS 'Trigger: records profile.created, profile.updated, profile.verified and profile.deleted for every write to profile_data.profiles';
 REVOKE ALL ON FUNCTION profile_data.audit_profile_change() FROM PUBLIC;
 
-CREATE TRIGGER audit_insert AFTER INSERT ON profile_data.profiles
+CREATE TRIGGER audit_change AFTER INSERT OR UPDATE OR DELETE ON profile_data.profiles
 	FOR EACH ROW EXECUTE FUNCTION profile_data.audit_profile_change();
+
+CREATE FUNCTION profile_data.refuse_change() RETURNS trigger
+	LANGUAGE C AS 'MODULE_PATHNAME', 'profile_refuse_change';
+COMMENT ON FUNCTION profile_data.refuse_change() IS 'Trigger: refuses UPDATE, DELETE and TRUNCATE (append-only tables) and TRUNCATE of profiles (deletions must be audited)';
+REVOKE ALL ON FUNCTION profile_data.refuse_change() FROM PUBLIC;
+
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON profile_data.audit_events
+	FOR EACH ROW EXECUTE FUNCTION profile_data.refuse_change();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON profile_data.audit_events
+	FOR EACH STATEMENT EXECUTE FUNCTION profile_data.refuse_change();
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON profile_data.audit_seals
+	FOR EACH ROW EXECUTE FUNCTION profile_data.refuse_change();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON profile_data.audit_seals
+	FOR EACH STATEMENT EXECUTE FUNCTION profile_data.refuse_change();
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON profile_data.audit_seal_heads
+	FOR EACH ROW EXECUTE FUNCTION profile_data.refuse_change();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON profile_data.audit_seal_heads
+	FOR EACH STATEMENT EXECUTE FUNCTION profile_data.refuse_change();
+CREATE TRIGGER audited_deletes BEFORE TRUNCATE ON profile_data.profiles
+	FOR EACH STATEMENT EXECUTE FUNCTION profile_data.refuse_change();
 
 CREATE FUNCTION profile_data.invalidate_caches() RETURNS trigger
 	LANGUAGE C AS 'MODULE_PATHNAME', 'profile_invalidate_caches';
@@ -204,9 +262,30 @@ COMMENT ON FUNCTION profile.create_profile(jsonb) IS $$Create a profile
 
 Takes the whole request body: accessTokenId and tenantName, then the profile fields (username/login, password, email, mobile_phone_number/phone, country_code, full_name, language, enabled/status, roles/role, attributes, verificationUrl and the CMS fields). Checks principal, tenant, contract and every field rule, stores the profile and returns its document (never the password).$$;
 
+CREATE FUNCTION profile.register_user_profile(user_profile_id uuid, payload jsonb) RETURNS jsonb
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'register_user_profile';
+COMMENT ON FUNCTION profile.register_user_profile(uuid, jsonb) IS $$Register a user profile under a client-chosen id (identity SDK)
+
+payload: countryCode (required), userProfileId (must equal user_profile_id), sdkAuditEvents (at most 1000), tpAuditMetadata {sessionId, transactionGroupId}, arid, sdkVersion, plus accessTokenId and tenantName.  Stores the profile, one audit event per SDK event and a user_profile.registered event in one transaction.  PROFILE_EXISTS if the id exists in any tenant.$$;
+
 ----------------------------------------------------------------------------
 -- Admin functions
 ----------------------------------------------------------------------------
+
+CREATE FUNCTION profile.verify_audit_chain(tenant text) RETURNS jsonb
+	LANGUAGE C STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'verify_audit_chain';
+COMMENT ON FUNCTION profile.verify_audit_chain(text) IS $$Check a tenant's audit chains and seals
+
+Returns {"ok": true, "events": N, "seals": M}, or {"ok": false, ...} with the first broken link: an event altered, removed or inserted behind the triggers' back.$$;
+
+CREATE FUNCTION profile.seal_audit_chain(tenant text) RETURNS jsonb
+	LANGUAGE C VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'seal_audit_chain';
+COMMENT ON FUNCTION profile.seal_audit_chain(text) IS $$Seal a tenant's audit chains
+
+Records the head of every chain that grew since the last seal, in a new seal chained to the one before.  Run it periodically (for example every minute from pg_cron): removing the newest events of a chain is detectable only once they are sealed.$$;
 
 CREATE FUNCTION profile.create_tenant(name text, settings jsonb DEFAULT '{}') RETURNS jsonb
 	LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp

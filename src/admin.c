@@ -507,6 +507,7 @@ end_contract(PG_FUNCTION_ARGS)
 /* Functions an API role may execute (profile.grant_api). */
 static const char *const api_functions[] = {
 	"profile.create_profile(jsonb)",
+	"profile.register_user_profile(uuid, jsonb)",
 };
 
 /*

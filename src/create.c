@@ -35,12 +35,15 @@ static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
 static SavedPlan probe_plan = {
 	"SELECT"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-	"   AND pg_catalog.lower(username) OPERATOR(pg_catalog.=) pg_catalog.lower($2)),"
+	"   AND pg_catalog.lower(username) OPERATOR(pg_catalog.=) pg_catalog.lower($2)"
+	"   AND id IS DISTINCT FROM $5),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-	"   AND pg_catalog.lower(email) OPERATOR(pg_catalog.=) pg_catalog.lower($3)),"
+	"   AND pg_catalog.lower(email) OPERATOR(pg_catalog.=) pg_catalog.lower($3)"
+	"   AND id IS DISTINCT FROM $5),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-	"   AND mobile_phone_number OPERATOR(pg_catalog.=) $4)",
-	4, {INT8OID, TEXTOID, TEXTOID, TEXTOID}
+	"   AND mobile_phone_number OPERATOR(pg_catalog.=) $4"
+	"   AND id IS DISTINCT FROM $5)",
+	5, {INT8OID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}
 };
 
 /*
@@ -81,9 +84,14 @@ build_insert_plan(void)
 												   cols.data, vals.data));
 }
 
-/* Insert the row; false if a unique key is taken. */
-static bool
-insert_profile(ApiCall *ctx, const ProfileRow *row)
+/*
+ * Insert the row; false if a unique key is taken.  fresh: the id was just
+ * made, so no audit chain exists for it yet.  The audit context stays set
+ * for the caller's further events; the caller clears it when done (and
+ * when it fails: see the API functions' PG_CATCH).
+ */
+bool
+profile_insert_row(ApiCall *ctx, const ProfileRow *row, bool fresh)
 {
 	Datum		values[N_INSERT_ARGS];
 	char		nulls[N_INSERT_ARGS];
@@ -104,37 +112,43 @@ insert_profile(ApiCall *ctx, const ProfileRow *row)
 	values[n++] = TimestampTzGetDatum(row->created_at);
 	values[n++] = TimestampTzGetDatum(row->updated_at);
 
-	profile_audit_set_context(ctx, row->tenant_id, &row->id);
+	profile_audit_set_context(ctx, row->tenant_id, &row->id, fresh);
 	profile_exec(&insert_plan, values, nulls, false, 0);
-	profile_audit_clear_context();
 	return SPI_processed == 1;
 }
 
-/* Which unique field did a conflicting insert hit? */
-static const char *
-taken_field(const ProfileRow *row)
+/*
+ * Which of username, email and phone (values indexed by PeField) does
+ * another profile of the tenant hold?  NULL if none; exclude: the row
+ * itself, for an update.  SPI must be connected.
+ */
+const char *
+profile_taken_field(int64 tenant_id, const Datum *values, const bool *isnull,
+					const pg_uuid_t *exclude)
 {
 	static const PeField probed[] = {PE_F_USERNAME, PE_F_EMAIL, PE_F_PHONE};
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Datum		args[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
-	values[0] = Int64GetDatum(row->tenant_id);
+	args[0] = Int64GetDatum(tenant_id);
 	for (int i = 0; i < 3; i++)
 	{
-		values[i + 1] = row->values[probed[i]];
-		if (row->isnull[probed[i]])
+		args[i + 1] = values[probed[i]];
+		if (isnull[probed[i]])
 			nulls[i + 1] = 'n';
 	}
-	profile_exec(&probe_plan, values, nulls, false, 1);
+	args[4] = exclude ? UUIDPGetDatum(exclude) : (Datum) 0;
+	nulls[4] = exclude ? ' ' : 'n';
+	profile_exec(&probe_plan, args, nulls, false, 1);
 	for (int i = 0; i < 3; i++)
 	{
-		bool		isnull;
+		bool		null;
 
 		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-									   SPI_tuptable->tupdesc, i + 1, &isnull)))
+									   SPI_tuptable->tupdesc, i + 1, &null)))
 			return pe_fields[probed[i]].name;
 	}
-	return "id";
+	return NULL;
 }
 
 /* The tenant's wizard URL with every "{id}" replaced by the profile id. */
@@ -202,14 +216,17 @@ create_profile_internal(Jsonb *payload)
 	else
 		row.message = "profile created";
 
-	if (!insert_profile(&ctx, &row))
+	if (!profile_insert_row(&ctx, &row, true))
 	{
-		const char *field = taken_field(&row);
+		const char *field = profile_taken_field(row.tenant_id, row.values, row.isnull, NULL);
 
+		if (field == NULL)
+			field = "id";
 		profile_raise(PE_E_PROFILE_EXISTS, &ctx.trace_id, NULL, field,
 					  "a profile with this %s already exists", field);
 	}
 
+	profile_audit_clear_context();
 	result = profile_result(&row, &ctx);
 	profile_call_end(&ctx);
 	return result;
@@ -230,6 +247,7 @@ create_profile(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
+		profile_audit_clear_context();
 		profile_rethrow_hiding_statement(cxt);
 	}
 	PG_END_TRY();

@@ -61,6 +61,17 @@ profile_sha256(const void *data, size_t len, uint8 *out)
 	crypto_hash_sha256(out, data, len);
 }
 
+/* A bytea holding a copy of data; palloc'd. */
+bytea *
+profile_bytea(const void *data, size_t len)
+{
+	bytea	   *b = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), data, len);
+	return b;
+}
+
 /* The stored form of an access token: its SHA-256 as a bytea; palloc'd. */
 bytea *
 profile_token_hash(const char *token, size_t len)

@@ -174,12 +174,85 @@ numeric_integer(const JsonbValue *v, int64 *out)
 	return pe_parse_integer(s, strlen(s), out);
 }
 
+/*
+ * Check one string value of a text-typed field (username, password,
+ * email, phone, country, language, URL, the plain texts).  On success
+ * *out is the normalised column value; a phone number also reports the
+ * country its calling code belongs to, if only one.
+ */
+const PeRule *
+profile_check_string(int f, const char *s, size_t len, Datum *out,
+					 const char **phone_country)
+{
+	const PeFieldDef *def = &pe_fields[f];
+	const PeRule *r;
+	char		buf[PE_PHONE_MAX + 1];
+	char	   *norm = NULL;
+
+	switch (def->type)
+	{
+		case PE_T_USERNAME:
+			r = pe_check_username(s, len);
+			break;
+		case PE_T_PASSWORD:
+			r = pe_check_password(s, len);
+			break;
+		case PE_T_LANGUAGE:
+			r = pe_check_language(s, len);
+			break;
+		case PE_T_URL:
+			r = pe_check_url(s, len);
+			break;
+		case PE_T_EMAIL:
+			norm = palloc(len + 1);
+			r = pe_normalize_email(s, len, norm);
+			break;
+		case PE_T_PHONE:
+			r = pe_normalize_phone(s, len, buf, phone_country);
+			norm = buf;
+			break;
+		case PE_T_COUNTRY:
+			r = pe_normalize_country(s, len, buf);
+			norm = buf;
+			break;
+		default:
+			r = pe_check_text(def, s, len);
+			break;
+	}
+	if (r == NULL)
+		*out = norm ? CStringGetTextDatum(norm) :
+			PointerGetDatum(cstring_to_text_with_len(s, len));
+	return r;
+}
+
+static const PeRule attr_depth = {"depth", "must not be nested deeper than 16 levels"};
+static const PeRule attr_size = {"size", "must be at most 64 KiB when serialised"};
+static const PeRule attr_object = {"format", "must hold a JSON object"};
+
+/* attributes as stored: an object within the nesting and size limits. */
+const PeRule *
+profile_check_attributes(Jsonb *attrs)
+{
+	StringInfoData buf;
+	bool		big;
+
+	if (!JB_ROOT_IS_OBJECT(attrs))
+		return &attr_object;
+	if (profile_jsonb_depth(&attrs->root, PE_MAX_ATTR_DEPTH) > PE_MAX_ATTR_DEPTH)
+		return &attr_depth;
+	initStringInfo(&buf);
+	JsonbToCString(&buf, &attrs->root, VARSIZE(attrs));
+	big = buf.len > PE_MAX_ATTR_BYTES;
+	pfree(buf.data);
+	return big ? &attr_size : NULL;
+}
+
 /* attributes: an object, or a string holding one. */
 static Jsonb *
 check_attributes(const JsonbValue *v, const char *key, FieldErrors *errs)
 {
 	Jsonb	   *attrs;
-	StringInfoData buf;
+	const PeRule *r;
 
 	if (v->type == jbvString)
 	{
@@ -202,19 +275,11 @@ check_attributes(const JsonbValue *v, const char *key, FieldErrors *errs)
 	else
 		attrs = JsonbValueToJsonb((JsonbValue *) v);
 
-	if (profile_jsonb_depth(&attrs->root, PE_MAX_ATTR_DEPTH) > PE_MAX_ATTR_DEPTH)
+	if ((r = profile_check_attributes(attrs)) != NULL)
 	{
-		profile_add_error(errs, key, "depth", "must not be nested deeper than 16 levels");
+		profile_add_rule(errs, key, r);
 		return NULL;
 	}
-	initStringInfo(&buf);
-	JsonbToCString(&buf, &attrs->root, VARSIZE(attrs));
-	if (buf.len > PE_MAX_ATTR_BYTES)
-	{
-		profile_add_error(errs, key, "size", "must be at most 64 KiB when serialised");
-		return NULL;
-	}
-	pfree(buf.data);
 	return attrs;
 }
 
@@ -231,14 +296,15 @@ add_role(Datum *roles, int *n, const char *s, size_t len)
 	roles[(*n)++] = PointerGetDatum(cstring_to_text_with_len(s, len));
 }
 
-static bool
-role_allowed(const TenantInfo *t, text *role)
+/* Is the role allowed in the tenant (allowed_roles, if it sets one)? */
+bool
+profile_role_allowed(const TenantInfo *t, const char *role, size_t len)
 {
 	if (t->n_allowed_roles < 0)
 		return true;
 	for (int i = 0; i < t->n_allowed_roles; i++)
-		if (strlen(t->allowed_roles[i]) == VARSIZE_ANY_EXHDR(role) &&
-			memcmp(t->allowed_roles[i], VARDATA_ANY(role), VARSIZE_ANY_EXHDR(role)) == 0)
+		if (strlen(t->allowed_roles[i]) == len &&
+			memcmp(t->allowed_roles[i], role, len) == 0)
 			return true;
 	return false;
 }
@@ -314,7 +380,8 @@ check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
 	else
 	{
 		for (int i = 0; i < n; i++)
-			if (!role_allowed(t, DatumGetTextPP(roles[i])))
+			if (!profile_role_allowed(t, VARDATA_ANY(DatumGetTextPP(roles[i])),
+									  VARSIZE_ANY_EXHDR(DatumGetTextPP(roles[i]))))
 			{
 				profile_add_error(errs, key, "allowed",
 								  "every role must be in the tenant's allowed_roles");
@@ -414,48 +481,12 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 			case PE_T_TEXT:
 			case PE_T_LANGUAGE:
 			case PE_T_URL:
-				if (def->type == PE_T_USERNAME)
-					r = pe_check_username(v->val.string.val, v->val.string.len);
-				else if (def->type == PE_T_PASSWORD)
-					r = pe_check_password(v->val.string.val, v->val.string.len);
-				else if (def->type == PE_T_LANGUAGE)
-					r = pe_check_language(v->val.string.val, v->val.string.len);
-				else if (def->type == PE_T_URL)
-					r = pe_check_url(v->val.string.val, v->val.string.len);
-				else
-					r = pe_check_text(def, v->val.string.val, v->val.string.len);
-				if (r == NULL)
-					value = PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
-																	 v->val.string.len));
-				break;
 			case PE_T_EMAIL:
-				{
-					char	   *out = palloc(v->val.string.len + 1);
-
-					r = pe_normalize_email(v->val.string.val, v->val.string.len, out);
-					if (r == NULL)
-						value = CStringGetTextDatum(out);
-					break;
-				}
 			case PE_T_PHONE:
-				{
-					char		out[PE_PHONE_MAX + 1];
-
-					r = pe_normalize_phone(v->val.string.val, v->val.string.len,
-										   out, &phone_country);
-					if (r == NULL)
-						value = CStringGetTextDatum(out);
-					break;
-				}
 			case PE_T_COUNTRY:
-				{
-					char		out[3];
-
-					r = pe_normalize_country(v->val.string.val, v->val.string.len, out);
-					if (r == NULL)
-						value = CStringGetTextDatum(out);
-					break;
-				}
+				r = profile_check_string(f, v->val.string.val, v->val.string.len,
+										 &value, &phone_country);
+				break;
 			case PE_T_ENABLED:
 				{
 					bool		b = false;

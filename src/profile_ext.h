@@ -61,6 +61,7 @@ extern void profile_uuid_v4(pg_uuid_t *out);
 extern void profile_uuid_v7(pg_uuid_t *out);
 extern void profile_sha256(const void *data, size_t len, uint8 *out);
 extern bytea *profile_token_hash(const char *token, size_t len);
+extern bytea *profile_bytea(const void *data, size_t len);
 extern char *profile_hash_password(const char *password, size_t len);
 extern char *profile_new_token(void);
 
@@ -134,10 +135,34 @@ extern void profile_call_end(ApiCall *ctx);
 extern void profile_check_request(ApiCall *ctx, Jsonb *payload);
 extern int	profile_jsonb_depth(JsonbContainer *c, int limit);
 
-/* audit.c */
+/* audit.c and chain.c: the hash-chained audit trail */
+#define PROFILE_HASH_LEN 32
+
+typedef struct AuditEvent
+{
+	int64		tenant_id;
+	pg_uuid_t	profile_id;
+	int32		chain_seq;		/* set by profile_audit_append */
+	TimestampTz recorded_at;
+	TimestampTz occurred_at;
+	const char *client;			/* may be NULL */
+	const char *source;			/* "db" or "sdk" */
+	const char *event;
+	const pg_uuid_t *session_id;	/* may be NULL */
+	const pg_uuid_t *transaction_group_id;	/* may be NULL */
+	const pg_uuid_t *trace_id;	/* may be NULL */
+	Jsonb	   *data;
+} AuditEvent;
+
 extern void profile_audit_set_context(const ApiCall *ctx, int64 tenant_id,
-									  const pg_uuid_t *profile_id);
+									  const pg_uuid_t *profile_id, bool fresh);
 extern void profile_audit_clear_context(void);
+extern bool profile_audit_context_matches(int64 tenant_id,
+										  const pg_uuid_t *profile_id);
+extern void profile_audit_append(AuditEvent *ev);
+extern void profile_audit_append_batch(AuditEvent *evs, int n);
+extern void profile_event_hash(const uint8 *prev, const AuditEvent *ev,
+							   uint8 *out);
 
 /* json helpers (result.c) */
 extern void profile_push_key(JsonbParseState **st, const char *key);
@@ -190,11 +215,20 @@ extern const char *profile_field_column(int f);
 extern void profile_read_payload(Jsonb *payload, ProfileInput *in);
 extern void profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 								 ProfileRow *row, FieldErrors *errs);
+extern const PeRule *profile_check_string(int f, const char *s, size_t len,
+										  Datum *out, const char **phone_country);
+extern const PeRule *profile_check_attributes(Jsonb *attrs);
+extern bool profile_role_allowed(const TenantInfo *t, const char *role, size_t len);
 extern void profile_check_complete(const ProfileInput *in,
 								   const TenantInfo *tenant,
 								   FieldErrors *errs, bool *incomplete);
 extern void profile_resolve_caller(ApiCall *ctx, const ProfileInput *in,
 								   bool writes);
+
+/* create.c */
+extern bool profile_insert_row(ApiCall *ctx, const ProfileRow *row, bool fresh);
+extern const char *profile_taken_field(int64 tenant_id, const Datum *values,
+									   const bool *isnull, const pg_uuid_t *exclude);
 
 /* SPI helpers (cache.c) */
 typedef struct SavedPlan

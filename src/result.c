@@ -165,7 +165,14 @@ profile_push_datum(JsonbParseState **st, const char *key, Datum value,
 				pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
 				for (int i = 0; i < n; i++)
 				{
-					if (elemtype == INT4OID)
+					if (nulls[i])
+					{
+						JsonbValue	null;
+
+						null.type = jbvNull;
+						pushJsonbValue(st, WJB_ELEM, &null);
+					}
+					else if (elemtype == INT4OID)
 						push_int_value(st, WJB_ELEM, DatumGetInt32(elems[i]));
 					else
 					{
@@ -178,8 +185,25 @@ profile_push_datum(JsonbParseState **st, const char *key, Datum value,
 				pushJsonbValue(st, WJB_END_ARRAY, NULL);
 				break;
 			}
+		case INT8OID:
+			profile_push_int(st, key, DatumGetInt64(value));
+			break;
+		case UUIDOID:
+			profile_push_uuid(st, key, DatumGetUUIDP(value));
+			break;
+		case TIMESTAMPTZOID:
+			profile_push_timestamp(st, key, DatumGetTimestampTz(value));
+			break;
 		default:
-			elog(ERROR, "unexpected type %u for \"%s\"", typid, key);
+			{
+				/* any other type: its text form */
+				Oid			out;
+				bool		isvarlena;
+
+				getTypeOutputInfo(typid, &out, &isvarlena);
+				profile_push_text(st, key, OidOutputFunctionCall(out, value));
+				break;
+			}
 	}
 }
 

@@ -171,6 +171,61 @@ extern const PeRule *pe_normalize_phone(const char *s, size_t len, char *out,
 										const char **country);
 extern const PeRule *pe_normalize_country(const char *s, size_t len, char *out);
 
+/*
+ * Parse a UUID in its canonical text form (8-4-4-4-12 hex digits, either
+ * case) into 16 bytes.
+ */
+extern bool pe_parse_uuid(const char *s, size_t len, uint8_t *out);
+
+/*
+ * Parse an ISO 8601 date-time that carries its UTC offset:
+ * YYYY-MM-DDTHH:MM[:SS[.fraction]] then Z, +HH:MM, -HH:MM, +HHMM or +HH.
+ * The fraction keeps microseconds.  Out: microseconds since 1970-01-01 UTC.
+ */
+extern bool pe_parse_iso8601(const char *s, size_t len, int64_t *unix_us);
+
+/* Payload keys of register_user_profile (SPEC section 4). */
+typedef enum PeSdkKey
+{
+	PE_SDK_ACCESS_TOKEN,
+	PE_SDK_TENANT,
+	PE_SDK_COUNTRY,
+	PE_SDK_USER_PROFILE_ID,
+	PE_SDK_EVENTS,
+	PE_SDK_TP_METADATA,
+	PE_SDK_ARID,
+	PE_SDK_VERSION,
+	PE_SDK__COUNT
+} PeSdkKey;
+
+/* Keys of one SDK audit event. */
+typedef enum PeSdkEventKey
+{
+	PE_EV_DATE_TIME,
+	PE_EV_USER_PROFILE_ID,
+	PE_EV_SESSION_ID,
+	PE_EV_TRANSACTION_GROUP_ID,
+	PE_EV_SOFTWARE_VERSION,
+	PE_EV_LOG_REQUEST_FLOW,
+	PE_EV_LOG_EVENT,
+	PE_EV_LOG_EVENT_TYPE,
+	PE_EV_OS_VERSION,
+	PE_EV_DEVICE_MAKE,
+	PE_EV_TYPE,
+	PE_EV_AUDIT,
+	PE_EV__COUNT
+} PeSdkEventKey;
+
+extern const char *const pe_sdk_key_names[PE_SDK__COUNT];
+extern const char *const pe_sdk_event_key_names[PE_EV__COUNT];
+extern int	pe_sdk_key_lookup(const char *key, size_t len, bool *is_alias);
+extern int	pe_sdk_event_key_lookup(const char *key, size_t len);
+
+/* Limits of register_user_profile (SPEC section 4). */
+#define PE_MAX_SDK_EVENTS		1000
+#define PE_MAX_SDK_STRING		256
+#define PE_MAX_SDK_VERSION		64
+
 /* Code tables (generated: src/core/pe_tables.c). */
 typedef struct PeCallingCode
 {

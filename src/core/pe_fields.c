@@ -182,3 +182,63 @@ pe_setting_lookup(const char *key, size_t len)
 			return i;
 	return -1;
 }
+
+const char *const pe_sdk_key_names[PE_SDK__COUNT] = {
+	[PE_SDK_ACCESS_TOKEN] = "accessTokenId",
+	[PE_SDK_TENANT] = "tenantName",
+	[PE_SDK_COUNTRY] = "countryCode",
+	[PE_SDK_USER_PROFILE_ID] = "userProfileId",
+	[PE_SDK_EVENTS] = "sdkAuditEvents",
+	[PE_SDK_TP_METADATA] = "tpAuditMetadata",
+	[PE_SDK_ARID] = "arid",
+	[PE_SDK_VERSION] = "sdkVersion",
+};
+
+static const char *const pe_sdk_key_aliases[PE_SDK__COUNT] = {
+	[PE_SDK_ACCESS_TOKEN] = "access_token",
+	[PE_SDK_TENANT] = "tenant",
+	[PE_SDK_COUNTRY] = "country_code",
+};
+
+int
+pe_sdk_key_lookup(const char *key, size_t len, bool *is_alias)
+{
+	for (int i = 0; i < PE_SDK__COUNT; i++)
+	{
+		if (keycmp(key, len, pe_sdk_key_names[i]) == 0)
+		{
+			*is_alias = false;
+			return i;
+		}
+		if (pe_sdk_key_aliases[i] && keycmp(key, len, pe_sdk_key_aliases[i]) == 0)
+		{
+			*is_alias = true;
+			return i;
+		}
+	}
+	return -1;
+}
+
+const char *const pe_sdk_event_key_names[PE_EV__COUNT] = {
+	[PE_EV_DATE_TIME] = "dateTime",
+	[PE_EV_USER_PROFILE_ID] = "userProfileId",
+	[PE_EV_SESSION_ID] = "sessionId",
+	[PE_EV_TRANSACTION_GROUP_ID] = "transactionGroupId",
+	[PE_EV_SOFTWARE_VERSION] = "softwareVersion",
+	[PE_EV_LOG_REQUEST_FLOW] = "logRequestFlow",
+	[PE_EV_LOG_EVENT] = "logEvent",
+	[PE_EV_LOG_EVENT_TYPE] = "logEventType",
+	[PE_EV_OS_VERSION] = "osVersion",
+	[PE_EV_DEVICE_MAKE] = "deviceMake",
+	[PE_EV_TYPE] = "type",
+	[PE_EV_AUDIT] = "audit",
+};
+
+int
+pe_sdk_event_key_lookup(const char *key, size_t len)
+{
+	for (int i = 0; i < PE_EV__COUNT; i++)
+		if (keycmp(key, len, pe_sdk_event_key_names[i]) == 0)
+			return i;
+	return -1;
+}

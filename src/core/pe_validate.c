@@ -543,3 +543,157 @@ pe_normalize_country(const char *s, size_t len, char *out)
 	out[2] = '\0';
 	return pe_is_country(out) ? NULL : &r_country;
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+pe_parse_uuid(const char *s, size_t len, uint8_t *out)
+{
+	size_t		i = 0;
+
+	if (len != 36)
+		return false;
+	for (int b = 0; b < 16; b++)
+	{
+		int			hi,
+					lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+			i++;
+		}
+		hi = hexval(s[i]);
+		lo = hexval(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[b] = (uint8_t) (hi << 4 | lo);
+		i += 2;
+	}
+	return true;
+}
+
+/* Read exactly n digits at s[*i]. */
+static bool
+digits(const char *s, size_t len, size_t *i, int n, int *out)
+{
+	int			v = 0;
+
+	if (*i + (size_t) n > len)
+		return false;
+	for (int k = 0; k < n; k++)
+	{
+		char		c = s[*i + k];
+
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (c - '0');
+	}
+	*i += n;
+	*out = v;
+	return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t		era;
+	int64_t		yoe,
+				doy,
+				doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+bool
+pe_parse_iso8601(const char *s, size_t len, int64_t *unix_us)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	size_t		i = 0;
+	int			y,
+				mo,
+				d,
+				h,
+				mi,
+				sec = 0,
+				oh = 0,
+				om = 0;
+	int64_t		frac = 0;
+	int			sign;
+
+	if (!digits(s, len, &i, 4, &y) || i >= len || s[i++] != '-' ||
+		!digits(s, len, &i, 2, &mo) || i >= len || s[i++] != '-' ||
+		!digits(s, len, &i, 2, &d) || i >= len || (s[i] != 'T' && s[i] != 't') ||
+		(++i, !digits(s, len, &i, 2, &h)) || i >= len || s[i++] != ':' ||
+		!digits(s, len, &i, 2, &mi))
+		return false;
+	if (i < len && s[i] == ':')
+	{
+		i++;
+		if (!digits(s, len, &i, 2, &sec))
+			return false;
+		if (i < len && (s[i] == '.' || s[i] == ','))
+		{
+			int64_t		scale = 100000;
+			size_t		start = ++i;
+
+			for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			{
+				frac += (s[i] - '0') * scale;
+				scale /= 10;
+			}
+			if (i == start)
+				return false;
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+		(mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) ||
+		h > 23 || mi > 59 || sec > 60)
+		return false;
+
+	/* the offset is required */
+	if (i >= len)
+		return false;
+	if (s[i] == 'Z' || s[i] == 'z')
+	{
+		sign = 0;
+		i++;
+	}
+	else if (s[i] == '+' || s[i] == '-')
+	{
+		sign = s[i++] == '-' ? -1 : 1;
+		if (!digits(s, len, &i, 2, &oh))
+			return false;
+		if (i < len && s[i] == ':')
+			i++;
+		if (i < len && !digits(s, len, &i, 2, &om))
+			return false;
+		if (oh > 23 || om > 59)
+			return false;
+	}
+	else
+		return false;
+	if (i != len)
+		return false;
+
+	*unix_us = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) -
+				(int64_t) sign * (oh * 3600 + om * 60)) * 1000000 + frac;
+	return true;
+}

@@ -52,6 +52,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void) pe_parse_bool_text(s, size, &b);
 	(void) pe_parse_status(s, size, &b);
 	(void) pe_normalize_country(s, size, cc);
+	{
+		uint8_t		u[16];
+		int64_t		us;
+
+		(void) pe_parse_uuid(s, size, u);
+		(void) pe_parse_iso8601(s, size, &us);
+	}
 
 	if (pe_normalize_email(s, size, out) == NULL)
 	{

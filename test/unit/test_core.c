@@ -294,6 +294,44 @@ test_misc(void)
 		  pe_error_defs[PE_E_RATE_LIMITED].http == 429, "error table", NULL);
 }
 
+static void
+test_uuid_time(void)
+{
+	uint8_t		u[16];
+	int64_t		us;
+
+	check(pe_parse_uuid(S("c908bc7c-9917-48fd-b862-d901a0880fef"), u) && u[0] == 0xc9 && u[15] == 0xef,
+		  "uuid parsed", NULL);
+	check(pe_parse_uuid(S("C908BC7C-9917-48FD-B862-D901A0880FEF"), u), "uuid upper case", NULL);
+	check(!pe_parse_uuid(S("c908bc7c991748fdb862d901a0880fef"), u), "uuid without dashes rejected", NULL);
+	check(!pe_parse_uuid(S("c908bc7c-9917-48fd-b862-d901a0880fe"), u), "short uuid rejected", NULL);
+	check(!pe_parse_uuid(S("g908bc7c-9917-48fd-b862-d901a0880fef"), u), "non-hex uuid rejected", NULL);
+	/* the SDK seed's dateTime */
+	check(pe_parse_iso8601(S("2020-01-28T13:16:01.714-05:00"), &us) && us == INT64_C(1580235361714000),
+		  "iso8601 with offset", "2020-01-28T13:16:01.714-05:00");
+	check(pe_parse_iso8601(S("1970-01-01T00:00:00Z"), &us) && us == 0, "epoch", NULL);
+	check(pe_parse_iso8601(S("2024-02-29T23:59:59.999999+0100"), &us) &&
+		  us == INT64_C(1709247599999999), "leap day, +hhmm", NULL);
+	check(pe_parse_iso8601(S("2020-01-28T13:16+05"), &us), "minutes precision, +hh", NULL);
+	check(!pe_parse_iso8601(S("2020-01-28T13:16:01"), &us), "offset required", NULL);
+	check(!pe_parse_iso8601(S("2023-02-29T00:00:00Z"), &us), "no Feb 29 in 2023", NULL);
+	check(!pe_parse_iso8601(S("2020-13-01T00:00:00Z"), &us), "month 13", NULL);
+	check(!pe_parse_iso8601(S("2020-01-28 13:16:01Z"), &us), "space separator rejected", NULL);
+	check(!pe_parse_iso8601(S("2020-01-28T13:16:01Zx"), &us), "trailing garbage", NULL);
+	check(!pe_parse_iso8601(S("2020-01-28T13:16:01."), &us), "empty fraction", NULL);
+	check(!pe_parse_iso8601(S("yesterday"), &us), "not a date", NULL);
+	{
+		bool		alias;
+
+		check(pe_sdk_key_lookup(S("countryCode"), &alias) == PE_SDK_COUNTRY && !alias, "sdk key", NULL);
+		check(pe_sdk_key_lookup(S("tenant"), &alias) == PE_SDK_TENANT && alias, "sdk alias", NULL);
+		check(pe_sdk_key_lookup(S("email"), &alias) == -1, "not an sdk key", NULL);
+		check(pe_sdk_event_key_lookup(S("dateTime")) == PE_EV_DATE_TIME &&
+			  pe_sdk_event_key_lookup(S("audit")) == PE_EV_AUDIT &&
+			  pe_sdk_event_key_lookup(S("datetime")) == -1, "sdk event keys", NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -304,6 +342,7 @@ main(void)
 	test_phone();
 	test_codes();
 	test_misc();
+	test_uuid_time();
 	printf("1..%d\n", n_run);
 	if (n_failed)
 		fprintf(stderr, "%d of %d core checks failed\n", n_failed, n_run);

@@ -1,0 +1,556 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/chain.c
+ *		Tamper evidence for the audit trail: the canonical hash of an
+ *		event, tenant seals, and the verifier.
+ *
+ * Per-profile chains.  An event's hash is SHA-256 over a version tag, the
+ * previous event's hash in the same profile's chain (or a marker for the
+ * first), and the event's canonical content: tenant id, profile id,
+ * chain_seq, recorded_at, occurred_at, client, source, event, session id,
+ * transaction-group id, trace id and the data's jsonb text -- every field
+ * length-prefixed, so no two different events serialise alike.  Altering
+ * an event breaks its own hash; removing one leaves a gap in chain_seq;
+ * inserting one (with triggers disabled) breaks the hash or the sequence,
+ * unless the forger recomputes the chain's tail.
+ *
+ * Seals.  profile.seal_audit_chain(tenant) records, in a new seal, the
+ * head (chain_seq and hash) of every chain that grew since the previous
+ * seal; each seal's hash covers the previous seal's hash and its heads.
+ * Removing the newest events of a chain (a tail no later event points
+ * back to) or a whole chain is caught once a seal covers them; so is a
+ * recomputed chain, whose head no longer matches its seal.
+ *
+ * Guarantees and limits.  Chains are per profile, so concurrent writers in
+ * one tenant never wait for each other; writers of one profile are already
+ * serialised by its row lock.  Events newer than the last seal can be
+ * removed from the tail of their chain undetected; seal often (pg_cron).
+ * Someone who can write both the events and the seals can rewrite both:
+ * keep the latest seal hash somewhere else (it is in the result of
+ * seal_audit_chain) to anchor them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sodium.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "profile_ext.h"
+
+static void
+put_bytes(crypto_hash_sha256_state *st, const void *p, size_t len)
+{
+	crypto_hash_sha256_update(st, p, len);
+}
+
+static void
+put_u64(crypto_hash_sha256_state *st, uint64 v)
+{
+	uint8		b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8) (v >> (56 - 8 * i));
+	put_bytes(st, b, 8);
+}
+
+static void
+put_str(crypto_hash_sha256_state *st, const char *s, size_t len, bool isnull)
+{
+	put_u64(st, isnull ? UINT64_MAX : (uint64) len);
+	if (!isnull)
+		put_bytes(st, s, len);
+}
+
+static void
+put_uuid(crypto_hash_sha256_state *st, const pg_uuid_t *u)
+{
+	uint8		present = u != NULL;
+
+	put_bytes(st, &present, 1);
+	if (u)
+		put_bytes(st, u->data, UUID_LEN);
+}
+
+/* SHA-256 over the previous hash (NULL: first of its chain) and the event. */
+void
+profile_event_hash(const uint8 *prev, const AuditEvent *ev, uint8 *out)
+{
+	crypto_hash_sha256_state st;
+	static const char tag[] = "profile_ext audit event v1";
+	uint8		has_prev = prev != NULL;
+	char	   *data = JsonbToCString(NULL, &ev->data->root, VARSIZE(ev->data));
+
+	crypto_hash_sha256_init(&st);
+	put_bytes(&st, tag, sizeof(tag));
+	put_bytes(&st, &has_prev, 1);
+	if (prev)
+		put_bytes(&st, prev, PROFILE_HASH_LEN);
+	put_u64(&st, (uint64) ev->tenant_id);
+	put_bytes(&st, ev->profile_id.data, UUID_LEN);
+	put_u64(&st, (uint64) ev->chain_seq);
+	put_u64(&st, (uint64) ev->recorded_at);
+	put_u64(&st, (uint64) ev->occurred_at);
+	put_str(&st, ev->client, ev->client ? strlen(ev->client) : 0, ev->client == NULL);
+	put_str(&st, ev->source, strlen(ev->source), false);
+	put_str(&st, ev->event, strlen(ev->event), false);
+	put_uuid(&st, ev->session_id);
+	put_uuid(&st, ev->transaction_group_id);
+	put_uuid(&st, ev->trace_id);
+	put_str(&st, data, strlen(data), false);
+	crypto_hash_sha256_final(&st, out);
+	pfree(data);
+}
+
+/* The id of a tenant, or TENANT_NOT_FOUND.  SPI must be connected. */
+static int64
+tenant_id_of(const char *name, bool lock)
+{
+	Oid			type = TEXTOID;
+	Datum		arg = CStringGetTextDatum(name);
+	bool		isnull;
+	pg_uuid_t	trace_id;
+	int			rc;
+
+	rc = SPI_execute_with_args(lock ?
+							   "SELECT id FROM profile_data.tenants WHERE name OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE" :
+							   "SELECT id FROM profile_data.tenants WHERE name OPERATOR(pg_catalog.=) $1",
+							   1, &type, &arg, NULL, !lock, 1);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+	{
+		profile_uuid_v4(&trace_id);
+		profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
+					  "tenant \"%s\" does not exist", name);
+	}
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+static const uint8 *
+bytea_hash(Datum d, bool isnull)
+{
+	bytea	   *b;
+
+	if (isnull)
+		return NULL;
+	b = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(b) != PROFILE_HASH_LEN)
+		return NULL;
+	return (const uint8 *) VARDATA_ANY(b);
+}
+
+/* The first broken link, as the verifier reports it. */
+static Jsonb *
+broken(const char *kind, int64 checked, int64 event_id, const pg_uuid_t *profile,
+	   int32 seq, const char *reason)
+{
+	JsonbParseState *st = NULL;
+
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	profile_push_bool(&st, "ok", false);
+	profile_push_int(&st, "events", checked);
+	profile_push_key(&st, "broken");
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	profile_push_text(&st, "kind", kind);
+	if (event_id >= 0)
+		profile_push_int(&st, "event_id", event_id);
+	if (profile)
+		profile_push_uuid(&st, "profile_id", profile);
+	profile_push_int(&st, kind[0] == 's' && strcmp(kind, "seal") == 0 ? "seal_seq" : "chain_seq", seq);
+	profile_push_text(&st, "reason", reason);
+	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+}
+
+/* Walk every chain of the tenant; NULL if all hold, else the first break. */
+static Jsonb *
+verify_events(int64 tenant_id, int64 *count)
+{
+	Oid			type = INT8OID;
+	Datum		arg = Int64GetDatum(tenant_id);
+	SPIPlanPtr	plan;
+	Portal		portal;
+	pg_uuid_t	cur;
+	int32		last_seq = 0;
+	uint8		last_hash[PROFILE_HASH_LEN];
+	bool		have_cur = false;
+	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
+												 "verify_audit_chain row",
+												 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+
+	plan = SPI_prepare("SELECT id, recorded_at, occurred_at, profile_id, client, source,"
+					   " event, session_id, transaction_group_id, trace_id, data,"
+					   " chain_seq, prev_hash, hash"
+					   " FROM profile_data.audit_events"
+					   " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+					   " ORDER BY profile_id, chain_seq", 1, &type);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, &arg, NULL, true);
+	*count = 0;
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		n[14];
+			Datum		d[14];
+			AuditEvent	ev;
+			int64		id;
+			const uint8 *prev;
+			const uint8 *stored;
+			uint8		hash[PROFILE_HASH_LEN];
+
+			MemoryContextReset(rowcxt);
+			old = MemoryContextSwitchTo(rowcxt);
+			for (int c = 0; c < 14; c++)
+				d[c] = SPI_getbinval(tup, desc, c + 1, &n[c]);
+			id = DatumGetInt64(d[0]);
+			memset(&ev, 0, sizeof(ev));
+			ev.tenant_id = tenant_id;
+			ev.recorded_at = DatumGetTimestampTz(d[1]);
+			ev.occurred_at = DatumGetTimestampTz(d[2]);
+			ev.profile_id = *DatumGetUUIDP(d[3]);
+			ev.client = n[4] ? NULL : TextDatumGetCString(d[4]);
+			ev.source = TextDatumGetCString(d[5]);
+			ev.event = TextDatumGetCString(d[6]);
+			ev.session_id = n[7] ? NULL : DatumGetUUIDP(d[7]);
+			ev.transaction_group_id = n[8] ? NULL : DatumGetUUIDP(d[8]);
+			ev.trace_id = n[9] ? NULL : DatumGetUUIDP(d[9]);
+			ev.data = DatumGetJsonbP(d[10]);
+			ev.chain_seq = DatumGetInt32(d[11]);
+			prev = bytea_hash(d[12], n[12]);
+			stored = bytea_hash(d[13], n[13]);
+
+			if (!have_cur || memcmp(&cur, &ev.profile_id, sizeof(cur)) != 0)
+			{
+				cur = ev.profile_id;
+				have_cur = true;
+				last_seq = 0;
+			}
+			MemoryContextSwitchTo(old);
+			if (ev.chain_seq != last_seq + 1)
+				return broken("event", *count, id, &ev.profile_id, ev.chain_seq,
+							  last_seq == 0 ? "the chain does not start at 1: its first events are missing" :
+							  "chain_seq skips: an event before this one is missing");
+			if ((last_seq == 0) != (prev == NULL) ||
+				(prev && memcmp(prev, last_hash, PROFILE_HASH_LEN) != 0))
+				return broken("event", *count, id, &ev.profile_id, ev.chain_seq,
+							  "prev_hash is not the hash of the event before it");
+			old = MemoryContextSwitchTo(rowcxt);
+			profile_event_hash(prev, &ev, hash);
+			MemoryContextSwitchTo(old);
+			if (stored == NULL || memcmp(hash, stored, PROFILE_HASH_LEN) != 0)
+				return broken("event", *count, id, &ev.profile_id, ev.chain_seq,
+							  "hash does not match the event's content: it was altered");
+			last_seq = ev.chain_seq;
+			memcpy(last_hash, hash, PROFILE_HASH_LEN);
+			(*count)++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	return NULL;
+}
+
+/* SHA-256 of a seal: the previous seal's hash and the heads it covers. */
+typedef struct SealHead
+{
+	pg_uuid_t	profile_id;
+	int32		chain_seq;
+	uint8		hash[PROFILE_HASH_LEN];
+} SealHead;
+
+static void
+seal_hash(const uint8 *prev, int64 tenant_id, int32 seal_seq, TimestampTz sealed_at,
+		  const char *sealed_by, const SealHead *heads, int n, uint8 *out)
+{
+	crypto_hash_sha256_state st;
+	static const char tag[] = "profile_ext audit seal v1";
+	uint8		has_prev = prev != NULL;
+
+	crypto_hash_sha256_init(&st);
+	put_bytes(&st, tag, sizeof(tag));
+	put_bytes(&st, &has_prev, 1);
+	if (prev)
+		put_bytes(&st, prev, PROFILE_HASH_LEN);
+	put_u64(&st, (uint64) tenant_id);
+	put_u64(&st, (uint64) seal_seq);
+	put_u64(&st, (uint64) sealed_at);
+	put_str(&st, sealed_by, strlen(sealed_by), false);
+	put_u64(&st, (uint64) n);
+	for (int i = 0; i < n; i++)
+	{
+		put_bytes(&st, heads[i].profile_id.data, UUID_LEN);
+		put_u64(&st, (uint64) heads[i].chain_seq);
+		put_bytes(&st, heads[i].hash, PROFILE_HASH_LEN);
+	}
+	crypto_hash_sha256_final(&st, out);
+}
+
+/* Check every seal of the tenant; NULL if all hold. */
+static Jsonb *
+verify_seals(int64 tenant_id, int64 events, int64 *nseals)
+{
+	Oid			type = INT8OID;
+	Datum		arg = Int64GetDatum(tenant_id);
+	int			rc;
+	SPITupleTable *seals;
+	uint64		nseal;
+	uint8		prev[PROFILE_HASH_LEN];
+
+	rc = SPI_execute_with_args("SELECT seal_seq, sealed_at, sealed_by, heads, prev_hash, hash"
+							   " FROM profile_data.audit_seals"
+							   " WHERE tenant_id OPERATOR(pg_catalog.=) $1 ORDER BY seal_seq",
+							   1, &type, &arg, NULL, true, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed");
+	seals = SPI_tuptable;
+	nseal = SPI_processed;
+	*nseals = (int64) nseal;
+	for (uint64 i = 0; i < nseal; i++)
+	{
+		bool		n[6];
+		Datum		d[6];
+		int32		seq;
+		const uint8 *sprev;
+		const uint8 *stored;
+		SealHead   *heads;
+		int			nheads;
+		Datum		args[2];
+		Oid			types[2] = {INT8OID, INT4OID};
+		uint8		hash[PROFILE_HASH_LEN];
+
+		for (int c = 0; c < 6; c++)
+			d[c] = SPI_getbinval(seals->vals[i], seals->tupdesc, c + 1, &n[c]);
+		seq = DatumGetInt32(d[0]);
+		sprev = bytea_hash(d[4], n[4]);
+		stored = bytea_hash(d[5], n[5]);
+		if (seq != (int32) i + 1)
+			return broken("seal", events, -1, NULL, seq, "seal_seq skips: a seal is missing");
+		if ((i == 0) != (sprev == NULL) || (sprev && memcmp(sprev, prev, PROFILE_HASH_LEN) != 0))
+			return broken("seal", events, -1, NULL, seq, "prev_hash is not the hash of the seal before it");
+
+		args[0] = Int64GetDatum(tenant_id);
+		args[1] = Int32GetDatum(seq);
+		rc = SPI_execute_with_args("SELECT h.profile_id, h.chain_seq, h.hash, e.hash, e.id"
+								   " FROM profile_data.audit_seal_heads h"
+								   " LEFT JOIN profile_data.audit_events e"
+								   "   ON e.tenant_id OPERATOR(pg_catalog.=) h.tenant_id"
+								   "  AND e.profile_id OPERATOR(pg_catalog.=) h.profile_id"
+								   "  AND e.chain_seq OPERATOR(pg_catalog.=) h.chain_seq"
+								   " WHERE h.tenant_id OPERATOR(pg_catalog.=) $1"
+								   "   AND h.seal_seq OPERATOR(pg_catalog.=) $2"
+								   " ORDER BY h.profile_id", 2, types, args, NULL, true, 0);
+		if (rc < 0)
+			elog(ERROR, "SPI_execute_with_args failed");
+		nheads = (int) SPI_processed;
+		heads = palloc(sizeof(SealHead) * Max(nheads, 1));
+		for (int h = 0; h < nheads; h++)
+		{
+			bool		hn[5];
+			Datum		hd[5];
+			const uint8 *hh;
+			const uint8 *eh;
+
+			for (int c = 0; c < 5; c++)
+				hd[c] = SPI_getbinval(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, c + 1, &hn[c]);
+			heads[h].profile_id = *DatumGetUUIDP(hd[0]);
+			heads[h].chain_seq = DatumGetInt32(hd[1]);
+			hh = bytea_hash(hd[2], hn[2]);
+			eh = bytea_hash(hd[3], hn[3]);
+			if (hh == NULL)
+				return broken("seal", events, -1, &heads[h].profile_id, seq, "a sealed head is damaged");
+			memcpy(heads[h].hash, hh, PROFILE_HASH_LEN);
+			if (eh == NULL)
+				return broken("seal", events, -1, &heads[h].profile_id, seq,
+							  "a sealed event is missing: events were removed");
+			if (memcmp(eh, hh, PROFILE_HASH_LEN) != 0)
+				return broken("seal", events, DatumGetInt64(hd[4]), &heads[h].profile_id, seq,
+							  "a sealed event's hash changed: its chain was rewritten");
+		}
+		seal_hash(sprev, tenant_id, seq, DatumGetTimestampTz(d[1]),
+				  TextDatumGetCString(d[2]), heads, nheads, hash);
+		if (DatumGetInt32(d[3]) != nheads || stored == NULL ||
+			memcmp(hash, stored, PROFILE_HASH_LEN) != 0)
+			return broken("seal", events, -1, NULL, seq, "the seal's hash does not match its heads");
+		memcpy(prev, hash, PROFILE_HASH_LEN);
+	}
+	return NULL;
+}
+
+PG_FUNCTION_INFO_V1(verify_audit_chain);
+
+/* profile.verify_audit_chain(tenant text) RETURNS jsonb */
+Datum
+verify_audit_chain(PG_FUNCTION_ARGS)
+{
+	char	   *tenant = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MemoryContext callcxt = CurrentMemoryContext;
+	int64		tenant_id;
+	int64		events;
+	int64		seals = 0;
+	Jsonb	   *result;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	tenant_id = tenant_id_of(tenant, false);
+	result = verify_events(tenant_id, &events);
+	if (result == NULL)
+		result = verify_seals(tenant_id, events, &seals);
+	if (result == NULL)
+	{
+		JsonbParseState *st = NULL;
+
+		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		profile_push_bool(&st, "ok", true);
+		profile_push_int(&st, "events", events);
+		profile_push_int(&st, "seals", seals);
+		result = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+	}
+	MemoryContextSwitchTo(callcxt);
+	result = DatumGetJsonbPCopy(JsonbPGetDatum(result));
+	SPI_finish();
+	PG_RETURN_JSONB_P(result);
+}
+
+PG_FUNCTION_INFO_V1(seal_audit_chain);
+
+/* profile.seal_audit_chain(tenant text) RETURNS jsonb */
+Datum
+seal_audit_chain(PG_FUNCTION_ARGS)
+{
+	char	   *tenant = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MemoryContext callcxt = CurrentMemoryContext;
+	int64		tenant_id;
+	int32		seq = 0;
+	uint8		prev[PROFILE_HASH_LEN];
+	uint8		hash[PROFILE_HASH_LEN];
+	SealHead   *heads;
+	int			n;
+	Oid			t1[1] = {INT8OID};
+	Datum		a1[1];
+	int			rc;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	char	   *by = GetUserNameFromId(GetUserId(), false);
+	JsonbParseState *st = NULL;
+	Jsonb	   *result;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* one sealer per tenant at a time; creates are not held up */
+	tenant_id = tenant_id_of(tenant, true);
+	a1[0] = Int64GetDatum(tenant_id);
+	rc = SPI_execute_with_args("SELECT seal_seq, hash FROM profile_data.audit_seals"
+							   " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+							   " ORDER BY seal_seq DESC LIMIT 1", 1, t1, a1, NULL, false, 1);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed");
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+
+		seq = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		memcpy(prev, bytea_hash(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull), false),
+			   PROFILE_HASH_LEN);
+	}
+
+	rc = SPI_execute_with_args("WITH heads AS ("
+							   "  SELECT DISTINCT ON (profile_id) profile_id, chain_seq, hash"
+							   "    FROM profile_data.audit_events WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+							   "   ORDER BY profile_id, chain_seq DESC),"
+							   " sealed AS ("
+							   "  SELECT profile_id, pg_catalog.max(chain_seq) AS s"
+							   "    FROM profile_data.audit_seal_heads WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+							   "   GROUP BY profile_id)"
+							   " SELECT h.profile_id, h.chain_seq, h.hash FROM heads h"
+							   " LEFT JOIN sealed s ON s.profile_id OPERATOR(pg_catalog.=) h.profile_id"
+							   " WHERE s.s IS NULL OR h.chain_seq OPERATOR(pg_catalog.>) s.s"
+							   " ORDER BY h.profile_id", 1, t1, a1, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = (int) SPI_processed;
+	heads = palloc(sizeof(SealHead) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		heads[i].profile_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		heads[i].chain_seq = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		memcpy(heads[i].hash, bytea_hash(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull), false),
+			   PROFILE_HASH_LEN);
+	}
+
+	if (n > 0)
+	{
+		Oid			t2[7] = {INT8OID, INT4OID, TIMESTAMPTZOID, TEXTOID, INT4OID, BYTEAOID, BYTEAOID};
+		Datum		a2[7];
+		char		n2[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+		Oid			t3[5] = {INT8OID, INT4OID, UUIDARRAYOID, INT4ARRAYOID, BYTEAARRAYOID};
+		Datum		a3[5];
+		Datum	   *pids = palloc(sizeof(Datum) * n);
+		Datum	   *seqs = palloc(sizeof(Datum) * n);
+		Datum	   *hashes = palloc(sizeof(Datum) * n);
+
+		seal_hash(seq > 0 ? prev : NULL, tenant_id, seq + 1, now, by, heads, n, hash);
+		a2[0] = Int64GetDatum(tenant_id);
+		a2[1] = Int32GetDatum(seq + 1);
+		a2[2] = TimestampTzGetDatum(now);
+		a2[3] = CStringGetTextDatum(by);
+		a2[4] = Int32GetDatum(n);
+		a2[5] = seq > 0 ? PointerGetDatum(profile_bytea(prev, PROFILE_HASH_LEN)) : (Datum) 0;
+		n2[5] = seq > 0 ? ' ' : 'n';
+		a2[6] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
+		rc = SPI_execute_with_args("INSERT INTO profile_data.audit_seals"
+								   " (tenant_id, seal_seq, sealed_at, sealed_by, heads, prev_hash, hash)"
+								   " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, t2, a2, n2, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "could not record seal");
+		for (int i = 0; i < n; i++)
+		{
+			pids[i] = UUIDPGetDatum(&heads[i].profile_id);
+			seqs[i] = Int32GetDatum(heads[i].chain_seq);
+			hashes[i] = PointerGetDatum(profile_bytea(heads[i].hash, PROFILE_HASH_LEN));
+		}
+		a3[0] = Int64GetDatum(tenant_id);
+		a3[1] = Int32GetDatum(seq + 1);
+		a3[2] = PointerGetDatum(construct_array(pids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+		a3[3] = PointerGetDatum(construct_array(seqs, n, INT4OID, 4, true, TYPALIGN_INT));
+		a3[4] = PointerGetDatum(construct_array(hashes, n, BYTEAOID, -1, false, TYPALIGN_INT));
+		rc = SPI_execute_with_args("INSERT INTO profile_data.audit_seal_heads"
+								   " (tenant_id, seal_seq, profile_id, chain_seq, hash)"
+								   " SELECT $1, $2, u.p, u.s, u.h FROM pg_catalog.unnest($3, $4, $5) AS u(p, s, h)",
+								   5, t3, a3, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "could not record seal heads");
+	}
+
+	MemoryContextSwitchTo(callcxt);
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	profile_push_bool(&st, "sealed", n > 0);
+	profile_push_int(&st, "seal_seq", n > 0 ? seq + 1 : seq);
+	profile_push_int(&st, "heads", n);
+	if (n > 0)
+	{
+		char		hex[PROFILE_HASH_LEN * 2 + 1];
+
+		sodium_bin2hex(hex, sizeof(hex), hash, PROFILE_HASH_LEN);
+		profile_push_text(&st, "hash", hex);
+	}
+	result = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+	SPI_finish();
+	PG_RETURN_JSONB_P(result);
+}

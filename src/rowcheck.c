@@ -1,0 +1,248 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/rowcheck.c
+ *		Direct writes obey the rules: a BEFORE INSERT OR UPDATE trigger on
+ *		profile_data.profiles runs every column through the rule core.
+ *
+ * An admin's INSERT, UPDATE or COPY gets the API's field rules (username,
+ * email, phone, country, language, lengths, ranges, roles within the
+ * tenant's allowed_roles, attributes limits), the same normalisation (the
+ * email's domain lower-cased, the phone in E.164, the country upper-case)
+ * and the same errors: VALIDATION_FAILED with every broken rule, named by
+ * column, and PROFILE_EXISTS for a username, email or phone the tenant
+ * already holds.  The password_hash column must hold an Argon2id hash.
+ * Rules of a request rather than of a row (contact_required,
+ * complete_fields) are the API's alone.
+ *
+ * A row the API call in progress is writing has passed all of this
+ * already, and is let through untouched.  The uniqueness probe here is a
+ * courtesy for a clear error; the unique indexes remain the guarantee
+ * (a concurrent duplicate gets their unique_violation, SQLSTATE 23505 too).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/rel.h"
+
+#include "profile_ext.h"
+
+static SavedPlan tenant_name_plan = {
+	"SELECT name FROM profile_data.tenants WHERE id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
+static const PeRule r_hash = {"format", "must be an Argon2id hash in PHC string format, never a plain password"};
+static const PeRule r_null_item = {"format", "must not contain nulls"};
+static const PeRule r_selector = {"length", "each item must be at most 1024 characters"};
+static const PeRule r_not_allowed = {"allowed", "every role must be in the tenant's allowed_roles"};
+
+/* Check the elements of an array column; NULL if all pass. */
+static const PeRule *
+check_array_column(const PeFieldDef *def, Datum d, const TenantInfo *tenant)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(d);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	bool		ints = ARR_ELEMTYPE(arr) == INT4OID;
+
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), ints ? 4 : -1, ints, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		const PeRule *r = NULL;
+
+		if (nulls[i])
+			return &r_null_item;
+		if (ints)
+			r = pe_check_int(DatumGetInt32(elems[i]));
+		else
+		{
+			text	   *t = DatumGetTextPP(elems[i]);
+			const char *s = VARDATA_ANY(t);
+			size_t		len = VARSIZE_ANY_EXHDR(t);
+
+			if (def->type == PE_T_ROLES)
+			{
+				r = pe_check_role(s, len);
+				if (r == NULL && !profile_role_allowed(tenant, s, len))
+					r = &r_not_allowed;
+			}
+			else if (pe_utf8_chars(s, len) > (size_t) def->max_chars)
+				r = &r_selector;
+		}
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+PG_FUNCTION_INFO_V1(profile_check_row_trigger);
+
+/* BEFORE INSERT OR UPDATE FOR EACH ROW on profile_data.profiles. */
+Datum
+profile_check_row_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	bool		update;
+	bool		isnull;
+	Datum		d;
+	int64		tenant_id;
+	pg_uuid_t	id;
+	Datum		values[PE_F__COUNT];
+	bool		nulls[PE_F__COUNT];
+	Datum	   *repl_vals;
+	bool	   *repl_nulls;
+	bool	   *repl;
+	bool		changed = false;
+	bool		keys_changed;
+	FieldErrors errs = {0};
+	pg_uuid_t	trace_id;
+	const TenantInfo *tenant;
+	Oid			save_userid;
+	int			save_sec;
+	char	   *tenant_name;
+	MemoryContext callcxt = CurrentMemoryContext;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "profile_check_row_trigger: must be fired BEFORE ... FOR EACH ROW");
+	update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+	tup = update ? td->tg_newtuple : td->tg_trigtuple;
+	desc = RelationGetDescr(td->tg_relation);
+
+	d = heap_getattr(tup, SPI_fnumber(desc, "tenant_id"), desc, &isnull);
+	if (isnull)
+		return PointerGetDatum(tup);	/* NOT NULL says no */
+	tenant_id = DatumGetInt64(d);
+	d = heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull);
+	if (isnull)
+		return PointerGetDatum(tup);
+	id = *DatumGetUUIDP(d);
+
+	/* the API checked this very row already */
+	if (profile_audit_context_matches(tenant_id, &id))
+		return PointerGetDatum(tup);
+
+	profile_uuid_v4(&trace_id);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(callcxt);		/* normalised values outlive SPI */
+	profile_cache_begin();
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(profile_data_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+
+	d = Int64GetDatum(tenant_id);
+	profile_exec(&tenant_name_plan, &d, NULL, true, 1);
+	if (SPI_processed == 0)
+		profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
+					  "tenant with id " INT64_FORMAT " does not exist", tenant_id);
+	tenant_name = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull));
+	tenant = profile_lookup_tenant(tenant_name, strlen(tenant_name));
+
+	repl_vals = palloc0(sizeof(Datum) * desc->natts);
+	repl_nulls = palloc0(sizeof(bool) * desc->natts);
+	repl = palloc0(sizeof(bool) * desc->natts);
+	keys_changed = !update;
+	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
+	{
+		const PeFieldDef *def = &pe_fields[f];
+		const char *column = profile_field_column(f);
+		int			attno = SPI_fnumber(desc, column);
+		const PeRule *r = NULL;
+		Datum		out;
+		const char *phone_country;
+
+		nulls[f] = true;
+		if (attno <= 0)
+			continue;
+		d = heap_getattr(tup, attno, desc, &nulls[f]);
+		values[f] = d;
+		if (update && (f == PE_F_USERNAME || f == PE_F_EMAIL || f == PE_F_PHONE))
+		{
+			bool		oldnull;
+			Datum		old = heap_getattr(td->tg_trigtuple, attno, desc, &oldnull);
+
+			if (oldnull != nulls[f] || (!oldnull && !datum_image_eq(old, d, false, -1)))
+				keys_changed = true;
+		}
+		if (nulls[f])
+			continue;
+
+		switch (def->type)
+		{
+			case PE_T_PASSWORD:
+				if (strncmp(TextDatumGetCString(d), "$argon2id$", 10) != 0)
+					r = &r_hash;
+				break;
+			case PE_T_USERNAME:
+			case PE_T_TEXT:
+			case PE_T_LANGUAGE:
+			case PE_T_URL:
+			case PE_T_EMAIL:
+			case PE_T_PHONE:
+			case PE_T_COUNTRY:
+				{
+					text	   *t = DatumGetTextPP(d);
+
+					r = profile_check_string(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+											 &out, &phone_country);
+					if (r == NULL && !datum_image_eq(out, d, false, -1))
+					{
+						values[f] = out;
+						repl_vals[attno - 1] = out;
+						repl[attno - 1] = true;
+						changed = true;
+					}
+					break;
+				}
+			case PE_T_ACCESS_LEVEL:
+				r = pe_check_access_level(DatumGetInt32(d));
+				break;
+			case PE_T_INT:
+				r = pe_check_int(DatumGetInt32(d));
+				break;
+			case PE_T_ROLES:
+			case PE_T_INT_ARRAY:
+			case PE_T_TEXT_ARRAY:
+				r = check_array_column(def, d, tenant);
+				break;
+			case PE_T_ATTRIBUTES:
+				r = profile_check_attributes(DatumGetJsonbP(d));
+				break;
+			default:
+				break;
+		}
+		if (r)
+			profile_add_rule(&errs, column, r);
+	}
+	if (errs.count > 0)
+		profile_raise_validation(&trace_id, &errs);
+
+	if (keys_changed)
+	{
+		const char *field = profile_taken_field(tenant_id, values, nulls,
+												update ? &id : NULL);
+
+		if (field)
+			profile_raise(PE_E_PROFILE_EXISTS, &trace_id, NULL, field,
+						  "a profile with this %s already exists", field);
+	}
+
+	SetUserIdAndSecContext(save_userid, save_sec);
+	SPI_finish();
+	if (changed)
+		tup = heap_modify_tuple(tup, desc, repl_vals, repl_nulls, repl);
+	return PointerGetDatum(tup);
+}
