@@ -33,11 +33,12 @@ SHLIB_LINK = -lsodium
 
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = setup admin principal contract fields email phone uniqueness \
+	register trail chain \
 	errors seeds audit cleanup
 REGRESS_OPTS = --inputdir=$(srcdir)
 
 # isolation specs (test/specs, test/expected)
-ISOLATION = unique_race
+ISOLATION = unique_race register_race audit_chain
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (test/t): restarts, server log; PostgreSQL::Test::Cluster

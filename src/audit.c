@@ -113,9 +113,9 @@ static SavedPlan insert_batch_plan = {
 	" trace_id, data, chain_seq, prev_hash, hash)"
 	" SELECT $1, $2, u.occurred_at, $3, $4, $5, u.event, u.session_id, u.tg,"
 	" $6, u.data, u.seq, u.prev, u.hash"
-	" FROM pg_catalog.unnest($7::pg_catalog.timestamptz[], $8::pg_catalog.text[],"
-	" $9::pg_catalog.uuid[], $10::pg_catalog.uuid[], $11::pg_catalog.jsonb[],"
-	" $12::pg_catalog.int4[], $13::pg_catalog.bytea[], $14::pg_catalog.bytea[])"
+	" FROM ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8),"
+	" pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11),"
+	" pg_catalog.unnest($12), pg_catalog.unnest($13), pg_catalog.unnest($14))"
 	" AS u(occurred_at, event, session_id, tg, data, seq, prev, hash)",
 	14, {INT8OID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID, UUIDOID,
 		TIMESTAMPTZARRAYOID, TEXTARRAYOID, UUIDARRAYOID, UUIDARRAYOID,
@@ -468,8 +468,8 @@ profile_refuse_change(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "profile_refuse_change: not called as a trigger");
 	rel = RelationGetRelationName(td->tg_relation);
-	what = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
-		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE";
+	what = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update rows of" :
+		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "delete from" : "truncate";
 
 	if (strcmp(rel, "profiles") == 0)
 		ereport(ERROR,
@@ -480,7 +480,8 @@ profile_refuse_change(PG_FUNCTION_ARGS)
 	ereport(ERROR,
 			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			errmsg("cannot %s table \"profile_data.%s\"", what, rel),
-			errdetail("Audit records are append-only."));
+			errhint("Audit records can only be added."),
+			errdetail("The table is append-only, for every role."));
 	PG_RETURN_NULL();
 }
 

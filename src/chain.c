@@ -532,7 +532,8 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 		a3[4] = PointerGetDatum(construct_array(hashes, n, BYTEAOID, -1, false, TYPALIGN_INT));
 		rc = SPI_execute_with_args("INSERT INTO profile_data.audit_seal_heads"
 								   " (tenant_id, seal_seq, profile_id, chain_seq, hash)"
-								   " SELECT $1, $2, u.p, u.s, u.h FROM pg_catalog.unnest($3, $4, $5) AS u(p, s, h)",
+								   " SELECT $1, $2, u.p, u.s, u.h FROM ROWS FROM (pg_catalog.unnest($3),"
+								   " pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(p, s, h)",
 								   5, t3, a3, NULL, false, 0);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "could not record seal heads");
