@@ -43,14 +43,19 @@ admin_end(void)
 		elog(ERROR, "SPI_finish failed");
 }
 
-/* Run one parameterised statement; the caller reads SPI_tuptable. */
+/*
+ * Run one parameterised statement; the caller reads SPI_tuptable.  The
+ * caller's memory context is restored (see profile_exec).
+ */
 static uint64
 admin_exec(const char *sql, int nargs, Oid *types, Datum *values,
 		   const char *nulls)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
 										   false, 0);
 
+	MemoryContextSwitchTo(cxt);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;

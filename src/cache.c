@@ -232,14 +232,21 @@ profile_plan(SavedPlan *p)
 	return p->plan;
 }
 
-/* Execute a saved plan; errors out on any SPI failure. */
+/*
+ * Execute a saved plan; errors out on any SPI failure.  SPI leaves
+ * CurrentMemoryContext at its procedure context, which SPI_finish frees;
+ * the caller's context is restored here, so that what the caller builds
+ * afterwards (its result above all) outlives SPI.
+ */
 int
 profile_exec(SavedPlan *p, Datum *values, const char *nulls, bool read_only,
 			 long count)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	int			rc = SPI_execute_plan(profile_plan(p), values, nulls,
 									  read_only, count);
 
+	MemoryContextSwitchTo(cxt);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
 	return rc;
