@@ -6,8 +6,8 @@
 #
 # Baseline: one plain SQL statement (two INSERTs in a CTE) that writes the
 # same profile row and the same audit row (the row as jsonb without the
-# password hash) into tables made LIKE the extension's (same columns,
-# defaults and indexes), with no checks at all.
+# password hash, its chain position and a SHA-256) into tables made LIKE
+# the extension's (same columns, defaults and indexes), with no checks.
 # Payload for both: an access token in a contract-gated tenant, no password,
 # a unique username, email and phone per call.
 #
@@ -69,9 +69,10 @@ BEGIN
 						now(), now())
 				RETURNING *)
 			INSERT INTO bench.audit_events (tenant_id, occurred_at, profile_id, client, source,
-											event, trace_id, data)
+											event, trace_id, data, chain_seq, hash)
 			SELECT tenant_id, now(), id, 'bench-client', 'db', 'profile.created',
-				   gen_random_uuid(), to_jsonb(r) - 'password_hash'
+				   gen_random_uuid(), to_jsonb(r) - 'password_hash', 1,
+				   sha256(convert_to(to_jsonb(r)::text, 'UTF8'))
 			  FROM r;
 		END LOOP;
 	END IF;
@@ -104,7 +105,7 @@ cat >"$work/create_profile.sql" <<SQL
 SELECT profile.create_profile(jsonb_build_object('accessTokenId', '$tok', 'tenantName', 'bench', 'username', 'p' || s, 'email', 'p' || s || '@example.com', 'mobile_phone_number', '+4940' || s)) FROM nextval('bench.seq') AS s;
 SQL
 cat >"$work/baseline.sql" <<'SQL'
-WITH s AS (SELECT nextval('bench.seq') AS s), r AS (INSERT INTO bench.profiles (tenant_id, id, username, email, mobile_phone_number, created_at, updated_at) SELECT 1, gen_random_uuid(), 'p' || s, 'p' || s || '@example.com', '+4940' || s, now(), now() FROM s RETURNING *) INSERT INTO bench.audit_events (tenant_id, occurred_at, profile_id, client, source, event, trace_id, data) SELECT tenant_id, now(), id, 'bench-client', 'db', 'profile.created', gen_random_uuid(), to_jsonb(r) - 'password_hash' FROM r;
+WITH s AS (SELECT nextval('bench.seq') AS s), r AS (INSERT INTO bench.profiles (tenant_id, id, username, email, mobile_phone_number, created_at, updated_at) SELECT 1, gen_random_uuid(), 'p' || s, 'p' || s || '@example.com', '+4940' || s, now(), now() FROM s RETURNING *) INSERT INTO bench.audit_events (tenant_id, occurred_at, profile_id, client, source, event, trace_id, data, chain_seq, hash) SELECT tenant_id, now(), id, 'bench-client', 'db', 'profile.created', gen_random_uuid(), to_jsonb(r) - 'password_hash', 1, sha256(convert_to(to_jsonb(r)::text, 'UTF8')) FROM r;
 SQL
 psql -X -q -At -c "SELECT setval('bench.seq', 100000000)" >/dev/null
 declare -A best
