@@ -34,7 +34,7 @@ SHLIB_LINK = -lsodium
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = setup admin principal contract fields email phone uniqueness \
 	register trail chain \
-	errors seeds audit cleanup
+	privileges postgrest errors seeds audit cleanup
 REGRESS_OPTS = --inputdir=$(srcdir)
 
 # isolation specs (test/specs, test/expected)
@@ -48,6 +48,9 @@ PROVE_TESTS = test/t/*.pl
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every object depends on the shared headers (PGXS tracks no dependencies)
+$(OBJS): $(srcdir)/src/profile_ext.h $(srcdir)/src/compat.h $(srcdir)/src/core/pe_core.h
 
 # after the include, which empties it: print every TAP line, so that
 # test/check.sh can count them

@@ -350,9 +350,56 @@ COMMENT ON FUNCTION profile.grant_admin(name) IS $$Make a role an admin
 
 The role (and its members) call the API as the admin principal (any tenant, no contract, no rate limit) and may run the admin functions and read the admin views.$$;
 
+CREATE FUNCTION profile.trust_claims(role name) RETURNS void
+	LANGUAGE C VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'trust_claims';
+COMMENT ON FUNCTION profile.trust_claims(name) IS $$Trust a role's JWT claims
+
+When current_user is this role (or a member of it) and no access token is given, request.jwt.claims names the client ("sub") and may limit the tenant ("tenant").  For the role PostgREST switches to; claims are ignored for every other role.$$;
+
 ----------------------------------------------------------------------------
 -- Admin views
 ----------------------------------------------------------------------------
+
+CREATE VIEW profile.tenants AS
+	SELECT id, name, enabled, settings, created_at, updated_at
+	  FROM profile_data.tenants;
+COMMENT ON VIEW profile.tenants IS 'Tenants with their settings (admin view)';
+
+CREATE VIEW profile.clients AS
+	SELECT id, name, created_at FROM profile_data.clients;
+COMMENT ON VIEW profile.clients IS 'Clients (admin view)';
+
+CREATE VIEW profile.access_tokens AS
+	SELECT t.id, c.name AS client,
+		   (SELECT pg_catalog.array_agg(n.name ORDER BY n.name) FROM profile_data.tenants n
+			 WHERE n.id OPERATOR(pg_catalog.=) ANY (t.tenant_ids)) AS tenants,
+		   t.expires_at, t.revoked_at IS NOT NULL AS revoked, t.revoked_at, t.created_at
+	  FROM profile_data.access_tokens t
+	  JOIN profile_data.clients c ON c.id OPERATOR(pg_catalog.=) t.client_id;
+COMMENT ON VIEW profile.access_tokens IS 'Access tokens: client, tenants (NULL: any), expiry, revocation; never the secret or its hash (admin view)';
+
+CREATE VIEW profile.contracts AS
+	SELECT k.id, c.name AS client, k.name AS contract, k.valid_from, k.valid_until, k.ended_at,
+		   (k.ended_at IS NULL AND k.valid_from OPERATOR(pg_catalog.<=) pg_catalog.now()
+			AND (k.valid_until IS NULL OR pg_catalog.now() OPERATOR(pg_catalog.<) k.valid_until)) AS active,
+		   k.created_at
+	  FROM profile_data.contracts k
+	  JOIN profile_data.clients c ON c.id OPERATOR(pg_catalog.=) k.client_id;
+COMMENT ON VIEW profile.contracts IS 'Contracts of clients, with whether each is active now (admin view)';
+
+CREATE VIEW profile.profiles AS
+	SELECT p.id, t.name AS tenant, p.state, p.username, p.email, p.mobile_phone_number,
+		   p.country_code, p.full_name, p.language, p.enabled, p.verified, p.roles, p.attributes,
+		   p.password_hash IS NOT NULL AS has_password,
+		   p.verification_url, p.access_level, p.membership_id, p.pending_membership_id,
+		   p.role_ids, p.mail_chimp_lists, p.mail_chimp_interests, p.mail_chimp_segments,
+		   p.stored_selectors, p.social_login_provider, p.social_login_id, p.concierge_user_id,
+		   p.stripe_customer_id, p.ga_client_id, p.status_comment, p.referer,
+		   p.force_change_password, p.created_at, p.updated_at, p.first_login_at, p.last_login_at
+	  FROM profile_data.profiles p
+	  JOIN profile_data.tenants t ON t.id OPERATOR(pg_catalog.=) p.tenant_id;
+COMMENT ON VIEW profile.profiles IS 'Profiles of every tenant; never the password hash (admin view)';
 
 CREATE VIEW profile.audit_events AS
 	SELECT e.id, e.recorded_at, e.occurred_at, t.name AS tenant, e.profile_id,

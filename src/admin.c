@@ -545,6 +545,12 @@ grant_role(FunctionCallInfo fcinfo, const char *privilege)
 	admin_exec("INSERT INTO profile_data.role_grants (role, privilege)"
 			   " VALUES ($1::pg_catalog.regrole, $2) ON CONFLICT DO NOTHING",
 			   2, types, values, NULL);
+	if (strcmp(privilege, "claims") == 0)
+	{
+		/* a mark only: what the role may call comes from grant_api */
+		admin_end();
+		return;
+	}
 	admin_exec(psprintf("GRANT USAGE ON SCHEMA profile TO %s", quoted),
 			   0, NULL, NULL, NULL);
 	if (strcmp(privilege, "admin") == 0)
@@ -578,5 +584,15 @@ Datum
 grant_api(PG_FUNCTION_ARGS)
 {
 	grant_role(fcinfo, "api");
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(trust_claims);
+
+/* profile.trust_claims(role name) RETURNS void */
+Datum
+trust_claims(PG_FUNCTION_ARGS)
+{
+	grant_role(fcinfo, "claims");
 	PG_RETURN_VOID();
 }

@@ -23,6 +23,7 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "profile_ext.h"
 
@@ -46,6 +47,31 @@ profile_call_begin(ApiCall *ctx)
 	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
 	SetUserIdAndSecContext(profile_data_owner(),
 						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/* Is the call made by PostgREST (the setting request.method is set)? */
+bool
+profile_in_postgrest(void)
+{
+	const char *method = GetConfigOption("request.method", true, false);
+
+	return method != NULL && method[0] != '\0';
+}
+
+/*
+ * Tell PostgREST the HTTP status of a successful call (response.status, for
+ * this transaction only); nothing outside PostgREST.
+ */
+void
+profile_set_http_status(int status)
+{
+	char		buf[8];
+
+	if (!profile_in_postgrest())
+		return;
+	snprintf(buf, sizeof(buf), "%d", status);
+	(void) set_config_option("response.status", buf, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
 }
 
 /* End an API call that succeeded. */
@@ -97,6 +123,42 @@ profile_check_request(ApiCall *ctx, Jsonb *payload)
 					  "request body is nested deeper than 32 levels");
 }
 
+/*
+ * The "sub" and "tenant" of request.jwt.claims, if the setting holds a JSON
+ * object with a string "sub".  PostgREST sets it per transaction; after
+ * such a transaction it reads as an empty string, not NULL.
+ */
+static bool
+read_claims(char **sub, char **tenant)
+{
+	const char *raw = GetConfigOption("request.jwt.claims", true, false);
+	Jsonb	   *claims;
+	JsonbValue	k;
+	JsonbValue *v;
+
+	*sub = *tenant = NULL;
+	if (raw == NULL || raw[0] == '\0')
+		return false;
+	if (pg_parse_json(profile_json_lexer(raw, strlen(raw)), &nullSemAction) != JSON_SUCCESS)
+		return false;
+	claims = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(raw)));
+	if (!JB_ROOT_IS_OBJECT(claims))
+		return false;
+	k.type = jbvString;
+	k.val.string.val = "sub";
+	k.val.string.len = 3;
+	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
+	if (v == NULL || v->type != jbvString)
+		return false;
+	*sub = pnstrdup(v->val.string.val, v->val.string.len);
+	k.val.string.val = "tenant";
+	k.val.string.len = 6;
+	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
+	if (v && v->type == jbvString)
+		*tenant = pnstrdup(v->val.string.val, v->val.string.len);
+	return true;
+}
+
 static bool
 token_allows(const TokenInfo *tok, const char *tenant)
 {
@@ -119,6 +181,8 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
 	const TenantInfo *tenant;
 	const char *name;
 	size_t		len;
+	char	   *sub;
+	char	   *claims_tenant;
 
 	if (in->alias_conflict)
 		profile_raise_validation(&ctx->trace_id, &in->errs);
@@ -136,9 +200,21 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
 						  "access token is unknown, expired or revoked");
 		ctx->kind = PRINCIPAL_CLIENT;
 		ctx->token = tok;
+		ctx->client_id = tok->client_id;
 		ctx->client = tok->client_name;
 	}
-	/* 3. an admin role (2, trusted claims, comes with the PostgREST work) */
+	/* 2. JWT claims, from a role an admin trusts with them (only) */
+	else if (profile_trusts_claims(ctx->caller) && read_claims(&sub, &claims_tenant))
+	{
+		ctx->client_id = profile_lookup_client(sub, strlen(sub));
+		if (ctx->client_id < 0)
+			profile_raise(PE_E_UNAUTHENTICATED, &ctx->trace_id, NULL, NULL,
+						  "client \"%.64s\" of the JWT claims does not exist", sub);
+		ctx->kind = PRINCIPAL_CLAIMS;
+		ctx->client = sub;
+		ctx->claims_tenant = claims_tenant;
+	}
+	/* 3. an admin role */
 	else if (superuser_arg(ctx->caller) || profile_is_admin_role(ctx->caller))
 	{
 		ctx->kind = PRINCIPAL_ADMIN;
@@ -169,6 +245,11 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
 		name = ctx->token->tenants[0];
 		len = strlen(name);
 	}
+	else if (ctx->claims_tenant)
+	{
+		name = ctx->claims_tenant;
+		len = strlen(name);
+	}
 	else
 	{
 		FieldErrors errs = {0};
@@ -185,14 +266,17 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
 	if (ctx->token && !token_allows(ctx->token, tenant->name))
 		profile_raise(PE_E_TENANT_FORBIDDEN, &ctx->trace_id, NULL, NULL,
 					  "access token is not valid for tenant \"%s\"", tenant->name);
+	if (ctx->claims_tenant && strcmp(ctx->claims_tenant, tenant->name) != 0)
+		profile_raise(PE_E_TENANT_FORBIDDEN, &ctx->trace_id, NULL, NULL,
+					  "the JWT claims are not valid for tenant \"%s\"", tenant->name);
 	if (!tenant->enabled)
 		profile_raise(PE_E_TENANT_FORBIDDEN, &ctx->trace_id, NULL, NULL,
 					  "tenant \"%s\" is disabled", tenant->name);
 	ctx->tenant = tenant;
 
 	/* the tenant's required contract, for clients */
-	if (writes && ctx->kind == PRINCIPAL_CLIENT && tenant->required_contract &&
-		!profile_contract_active(ctx->token->client_id, tenant->required_contract,
+	if (writes && ctx->kind != PRINCIPAL_ADMIN && tenant->required_contract &&
+		!profile_contract_active(ctx->client_id, tenant->required_contract,
 								 ctx->now))
 		profile_raise(PE_E_CONTRACT_INACTIVE, &ctx->trace_id, NULL, NULL,
 					  "contract \"%s\" is not active for client \"%s\"",

@@ -101,6 +101,15 @@ static HTAB *token_cache = NULL;
 static HTAB *contract_cache = NULL;
 static int	n_admin_roles = -1; /* -1: not loaded */
 static Oid *admin_roles = NULL;
+static int	n_claims_roles = -1;	/* -1: not loaded */
+static Oid *claims_roles = NULL;
+static HTAB *client_cache = NULL;
+
+typedef struct ClientEntry
+{
+	char		name[NAME_KEY_LEN]; /* hash key */
+	int64		id;
+} ClientEntry;
 static Oid	data_owner = InvalidOid;
 
 static SavedPlan tenant_plan = {
@@ -130,10 +139,15 @@ static SavedPlan contract_plan = {
 	2, {INT8OID, TEXTOID}
 };
 
-static SavedPlan admin_plan = {
+static SavedPlan marked_plan = {
 	"SELECT role::pg_catalog.oid FROM profile_data.role_grants"
-	" WHERE privilege OPERATOR(pg_catalog.=) 'admin'",
-	0, {InvalidOid}
+	" WHERE privilege OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
+
+static SavedPlan client_plan = {
+	"SELECT id FROM profile_data.clients WHERE name OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
 };
 
 /* Mark the caches stale when one of our tables changes. */
@@ -182,8 +196,9 @@ profile_cache_begin(void)
 		cache_cxt = NULL;
 	}
 	tenant_cache = token_cache = contract_cache = NULL;
-	n_admin_roles = -1;
-	admin_roles = NULL;
+	n_admin_roles = n_claims_roles = -1;
+	admin_roles = claims_roles = NULL;
+	client_cache = NULL;
 	data_owner = InvalidOid;
 
 	nsp = get_namespace_oid("profile_data", true);
@@ -212,6 +227,10 @@ profile_cache_begin(void)
 	ctl.entrysize = sizeof(ContractEntry);
 	contract_cache = hash_create("profile_ext contracts", 16, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.keysize = NAME_KEY_LEN;
+	ctl.entrysize = sizeof(ClientEntry);
+	client_cache = hash_create("profile_ext clients", 16, &ctl,
+							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	cache_valid = true;
 }
 
@@ -411,33 +430,77 @@ profile_contract_active(int64 client_id, const char *contract, TimestampTz now)
 	return false;
 }
 
+/* The roles marked with a privilege in profile_data.role_grants. */
+static Oid *
+marked_roles(const char *privilege, int *n)
+{
+	Datum		arg = CStringGetTextDatum(privilege);
+	Oid		   *roles;
+
+	profile_exec(&marked_plan, &arg, NULL, true, 0);
+	*n = (int) SPI_processed;
+	roles = MemoryContextAlloc(cache_cxt, sizeof(Oid) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		bool		isnull;
+
+		roles[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+												  SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	return roles;
+}
+
+static bool
+has_privs_of_any(Oid roleid, const Oid *roles, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (has_privs_of_role(roleid, roles[i]))
+			return true;
+	return false;
+}
+
 /* Is roleid a role marked by profile.grant_admin, or a member of one? */
 bool
 profile_is_admin_role(Oid roleid)
 {
 	if (n_admin_roles < 0)
-	{
-		Oid		   *roles;
-		int			n;
+		admin_roles = marked_roles("admin", &n_admin_roles);
+	return has_privs_of_any(roleid, admin_roles, n_admin_roles);
+}
 
-		profile_exec(&admin_plan, NULL, NULL, true, 0);
-		n = (int) SPI_processed;
-		roles = MemoryContextAlloc(cache_cxt, sizeof(Oid) * Max(n, 1));
-		for (int i = 0; i < n; i++)
-		{
-			bool		isnull;
+/* Is roleid a role marked by profile.trust_claims, or a member of one? */
+bool
+profile_trusts_claims(Oid roleid)
+{
+	if (n_claims_roles < 0)
+		claims_roles = marked_roles("claims", &n_claims_roles);
+	return has_privs_of_any(roleid, claims_roles, n_claims_roles);
+}
 
-			roles[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-													  SPI_tuptable->tupdesc,
-													  1, &isnull));
-		}
-		admin_roles = roles;
-		n_admin_roles = n;
-	}
-	for (int i = 0; i < n_admin_roles; i++)
-		if (has_privs_of_role(roleid, admin_roles[i]))
-			return true;
-	return false;
+/* The id of the client of that name, or -1. */
+int64
+profile_lookup_client(const char *name, size_t len)
+{
+	char		key[NAME_KEY_LEN];
+	ClientEntry *e;
+	Datum		arg;
+	bool		isnull;
+
+	if (len >= NAME_KEY_LEN || len == 0 || memchr(name, '\0', len))
+		return -1;
+	memcpy(key, name, len);
+	memset(key + len, 0, NAME_KEY_LEN - len);
+	e = hash_search(client_cache, key, HASH_FIND, NULL);
+	if (e)
+		return e->id;
+	arg = PointerGetDatum(cstring_to_text_with_len(name, len));
+	profile_exec(&client_plan, &arg, NULL, true, 1);
+	if (SPI_processed == 0)
+		return -1;
+	e = hash_search(client_cache, key, HASH_ENTER, NULL);
+	e->id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+										SPI_tuptable->tupdesc, 1, &isnull));
+	return e->id;
 }
 
 /*

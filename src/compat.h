@@ -9,6 +9,7 @@
 #define PROFILE_COMPAT_H
 
 #include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 
 /* makeJsonLexContextCstringLen gained a leading "lex" argument in 17. */
 #if PG_VERSION_NUM >= 170000

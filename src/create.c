@@ -227,6 +227,7 @@ create_profile_internal(Jsonb *payload)
 	}
 
 	profile_audit_clear_context();
+	profile_set_http_status(row.incomplete ? 202 : 201);
 	result = profile_result(&row, &ctx);
 	profile_call_end(&ctx);
 	return result;

@@ -6,9 +6,20 @@
  * Every failure an API or admin call can report goes through
  * profile_raise: the SQLSTATE comes from the core's code table, the
  * message is written in PostgreSQL's style, and the detail is a JSON
- * object {"code", "trace_id", ["errors"], ["field"]}.  The statement is
- * kept out of the server log (errhidestmt), since it may carry a password
- * or an access token.
+ * object {"code", "trace_id", ["errors"], ["field"], ["retry_after"]}.  The
+ * statement is kept out of the server log (errhidestmt), since it may carry
+ * a password or an access token.
+ *
+ * Called through PostgREST (the setting request.method is set), the same
+ * error is raised with SQLSTATE PGRST instead: the message is the JSON
+ * {"code", "message", "details", "hint"} (details: the JSON detail above,
+ * as a string) and the detail is {"status": HTTP, "headers": {...}}, which
+ * PostgREST turns into the response (its RAISE SQLSTATE 'PGRST' protocol,
+ * v12 and later; ../shared/reference/postgrest.md section 4).  Errors that
+ * are not ours become a 500 with no internals in the body (their text goes
+ * to the server log), except the ones PostgREST must see as they are:
+ * serialization failures and deadlocks (it retries them), a read-only
+ * transaction (405), cancels and resource errors.
  *
  *-------------------------------------------------------------------------
  */
@@ -76,7 +87,7 @@ append_json_pair(StringInfo buf, const char *key, const char *value)
 /* The JSON detail of SPEC section 5. */
 static char *
 error_detail(PeErrorCode code, const pg_uuid_t *trace_id,
-			 const FieldErrors *errs, const char *field)
+			 const FieldErrors *errs, const char *field, int retry_after)
 {
 	StringInfoData buf;
 
@@ -87,6 +98,8 @@ error_detail(PeErrorCode code, const pg_uuid_t *trace_id,
 					 trace_id ? profile_uuid_text(trace_id) : NULL);
 	if (field)
 		append_json_pair(&buf, "field", field);
+	if (retry_after >= 0)
+		appendStringInfo(&buf, ", \"retry_after\": %d", retry_after);
 	if (errs)
 	{
 		appendStringInfoString(&buf, ", \"errors\": [");
@@ -113,6 +126,88 @@ error_detail(PeErrorCode code, const pg_uuid_t *trace_id,
 	return buf.data;
 }
 
+#define PGRST_SQLSTATE MAKE_SQLSTATE('P', 'G', 'R', 'S', 'T')
+
+static void raise_for_postgrest(const char *code, const char *message,
+								const char *details, int http, int retry_after)
+			pg_attribute_noreturn();
+static void raise_error(PeErrorCode code, const pg_uuid_t *trace_id,
+						const FieldErrors *errs, const char *field,
+						int retry_after, const char *message)
+			pg_attribute_noreturn();
+static char *format_message(const char *fmt, va_list args) pg_attribute_printf(1, 0);
+
+/* Raise an error for PostgREST: SQLSTATE PGRST with its JSON message and detail. */
+static void
+raise_for_postgrest(const char *code, const char *message, const char *details,
+					int http, int retry_after)
+{
+	StringInfoData msg;
+	StringInfoData det;
+
+	initStringInfo(&msg);
+	appendStringInfoString(&msg, "{\"code\": ");
+	escape_json(&msg, code);
+	append_json_pair(&msg, "message", message);
+	append_json_pair(&msg, "details", details);
+	appendStringInfoString(&msg, ", \"hint\": null}");
+
+	initStringInfo(&det);
+	appendStringInfo(&det, "{\"status\": %d, \"headers\": {", http);
+	if (http == 401)
+		appendStringInfoString(&det, "\"WWW-Authenticate\": \"Bearer\"");
+	else if (retry_after >= 0)
+		appendStringInfo(&det, "\"Retry-After\": \"%d\"", retry_after);
+	appendStringInfoString(&det, "}}");
+
+	ereport(ERROR,
+			errcode(PGRST_SQLSTATE),
+			errmsg_internal("%s", msg.data),
+			errdetail_internal("%s", det.data),
+			errhidestmt(true));
+	pg_unreachable();
+}
+
+static void
+raise_error(PeErrorCode code, const pg_uuid_t *trace_id, const FieldErrors *errs,
+			const char *field, int retry_after, const char *message)
+{
+	const PeErrorDef *def = &pe_error_defs[code];
+	char	   *detail = error_detail(code, trace_id, errs, field, retry_after);
+
+	if (profile_in_postgrest())
+		raise_for_postgrest(def->code, message, detail, def->http, retry_after);
+	ereport(ERROR,
+			errcode(MAKE_SQLSTATE(def->sqlstate[0], def->sqlstate[1],
+								  def->sqlstate[2], def->sqlstate[3],
+								  def->sqlstate[4])),
+			errmsg_internal("%s", message),
+			errdetail_internal("%s", detail),
+			errhidestmt(true));
+	pg_unreachable();
+}
+
+static char *
+format_message(const char *fmt, va_list args)
+{
+	StringInfoData msg;
+
+	initStringInfo(&msg);
+	for (;;)
+	{
+		va_list		copy;
+		int			needed;
+
+		va_copy(copy, args);
+		needed = appendStringInfoVA(&msg, fmt, copy);
+		va_end(copy);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&msg, needed);
+	}
+	return msg.data;
+}
+
 /*
  * Raise a contract error.  errs (validation) and field (PROFILE_EXISTS)
  * may be NULL.
@@ -121,32 +216,28 @@ void
 profile_raise(PeErrorCode code, const pg_uuid_t *trace_id,
 			  const FieldErrors *errs, const char *field, const char *fmt,...)
 {
-	const PeErrorDef *def = &pe_error_defs[code];
-	StringInfoData msg;
-	char	   *detail;
+	va_list		args;
+	char	   *message;
 
-	initStringInfo(&msg);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
+	va_start(args, fmt);
+	message = format_message(fmt, args);
+	va_end(args);
+	raise_error(code, trace_id, errs, field, -1, message);
+	pg_unreachable();
+}
 
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&msg, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&msg, needed);
-	}
-	detail = error_detail(code, trace_id, errs, field);
+/* RATE_LIMITED, with the seconds to wait. */
+void
+profile_raise_rate_limited(const pg_uuid_t *trace_id, int retry_after,
+						   const char *fmt,...)
+{
+	va_list		args;
+	char	   *message;
 
-	ereport(ERROR,
-			errcode(MAKE_SQLSTATE(def->sqlstate[0], def->sqlstate[1],
-								  def->sqlstate[2], def->sqlstate[3],
-								  def->sqlstate[4])),
-			errmsg_internal("%s", msg.data),
-			errdetail_internal("%s", detail),
-			errhidestmt(true));
+	va_start(args, fmt);
+	message = format_message(fmt, args);
+	va_end(args);
+	raise_error(PE_E_RATE_LIMITED, trace_id, NULL, NULL, retry_after, message);
 	pg_unreachable();
 }
 
@@ -164,13 +255,26 @@ profile_raise_validation(const pg_uuid_t *trace_id, const FieldErrors *errs)
 				  errs->truncated ? " or more" : "");
 }
 
+/* Errors PostgREST must see as they are. */
+static bool
+postgrest_passes_through(int sqlerrcode)
+{
+	return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_TRANSACTION_ROLLBACK ||
+		sqlerrcode == ERRCODE_READ_ONLY_SQL_TRANSACTION ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES ||
+		ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+}
+
 /*
  * Re-throw the error being handled with its statement kept out of the
  * server log.  API calls wrap their whole body in PG_TRY with this in
  * PG_CATCH, so that no error raised during the call -- ours, or one
  * PostgreSQL raises underneath (a read-only transaction, a cancel, a
  * serialization failure) -- writes a statement that may carry a password
- * or an access token to the log.  cxt: the function's own memory context.
+ * or an access token to the log.  Under PostgREST, an error that is not
+ * ours becomes a 500 whose body carries only a trace id; its text goes to
+ * the server log with that trace id.  cxt: the function's memory context.
  */
 void
 profile_rethrow_hiding_statement(MemoryContext cxt)
@@ -180,6 +284,25 @@ profile_rethrow_hiding_statement(MemoryContext cxt)
 	MemoryContextSwitchTo(cxt);
 	edata = CopyErrorData();
 	FlushErrorState();
+	if (edata->sqlerrcode != PGRST_SQLSTATE && profile_in_postgrest() &&
+		!postgrest_passes_through(edata->sqlerrcode))
+	{
+		pg_uuid_t	trace_id;
+		StringInfoData det;
+		char	   *trace;
+
+		profile_uuid_v4(&trace_id);
+		trace = profile_uuid_text(&trace_id);
+		ereport(LOG,
+				errmsg("internal error in a PostgREST call (trace_id %s): %s",
+					   trace, edata->message),
+				errhidestmt(true));
+		initStringInfo(&det);
+		appendStringInfoString(&det, "{\"code\": \"INTERNAL_ERROR\", \"trace_id\": ");
+		escape_json(&det, trace);
+		appendStringInfoChar(&det, '}');
+		raise_for_postgrest("INTERNAL_ERROR", "internal error", det.data, 500, -1);
+	}
 	edata->hide_stmt = true;
 	ReThrowError(edata);
 }

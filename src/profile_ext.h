@@ -48,6 +48,9 @@ extern void profile_raise(PeErrorCode code, const pg_uuid_t *trace_id,
 						  const FieldErrors *errs, const char *field,
 						  const char *fmt,...)
 			pg_attribute_printf(5, 6) pg_attribute_noreturn();
+extern void profile_raise_rate_limited(const pg_uuid_t *trace_id, int retry_after,
+									   const char *fmt,...)
+			pg_attribute_printf(3, 4) pg_attribute_noreturn();
 extern void profile_raise_validation(const pg_uuid_t *trace_id,
 									 const FieldErrors *errs)
 			pg_attribute_noreturn();
@@ -99,7 +102,8 @@ typedef struct TokenInfo
 
 typedef enum PrincipalKind
 {
-	PRINCIPAL_CLIENT,
+	PRINCIPAL_CLIENT,			/* by access token */
+	PRINCIPAL_CLAIMS,			/* by trusted JWT claims */
 	PRINCIPAL_ADMIN
 } PrincipalKind;
 
@@ -110,7 +114,9 @@ typedef struct ApiCall
 	TimestampTz now;
 	PrincipalKind kind;
 	const TokenInfo *token;		/* PRINCIPAL_CLIENT */
+	int64		client_id;		/* PRINCIPAL_CLIENT and PRINCIPAL_CLAIMS */
 	const char *client;			/* client name, or role name for admins */
+	const char *claims_tenant;	/* PRINCIPAL_CLAIMS: the "tenant" claim */
 	const TenantInfo *tenant;
 	Oid			caller;			/* current_user at entry */
 	Oid			save_userid;
@@ -123,6 +129,8 @@ extern const TenantInfo *profile_lookup_tenant(const char *name, size_t len);
 extern bool profile_contract_active(int64 client_id, const char *contract,
 									TimestampTz now);
 extern bool profile_is_admin_role(Oid roleid);
+extern bool profile_trusts_claims(Oid roleid);
+extern int64 profile_lookup_client(const char *name, size_t len);
 extern Oid	profile_data_owner(void);
 extern void profile_cache_init(void);
 extern Jsonb *profile_settings_jsonb(const TenantInfo *t);
@@ -134,6 +142,8 @@ extern void profile_call_begin(ApiCall *ctx);
 extern void profile_call_end(ApiCall *ctx);
 extern void profile_check_request(ApiCall *ctx, Jsonb *payload);
 extern int	profile_jsonb_depth(JsonbContainer *c, int limit);
+extern bool profile_in_postgrest(void);
+extern void profile_set_http_status(int status);
 
 /* audit.c and chain.c: the hash-chained audit trail */
 #define PROFILE_HASH_LEN 32

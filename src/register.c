@@ -417,6 +417,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	registered.data = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 	profile_audit_append(&registered);
 	profile_audit_clear_context();
+	profile_set_http_status(201);
 
 	st = NULL;
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
