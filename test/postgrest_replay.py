@@ -22,10 +22,12 @@ the SQLSTATE-to-status table of section 3, the RAISE SQLSTATE 'PGRST'
 parsing of section 4, response.status of section 5.  Connections log in as
 the authenticator role and switch to the request's role, as PostgREST does.
 
-Usage: postgrest_replay.py HOST PORT SUPERUSER
-Prints one TAP line per check and exits non-zero if any failed.
+Usage: postgrest_replay.py HOST PORT SUPERUSER [SDK_SEED_JSON]
+Prints one TAP line per check and exits non-zero if any failed;
+SHOW_RESPONSES=1 also prints each response.
 """
 import json
+import os
 import sys
 
 import psycopg
@@ -270,6 +272,8 @@ def main():
         if not ok:
             failed += 1
         print(f"{'ok' if ok else 'not ok'} {n} - {name}: HTTP {status}")
+        if os.environ.get("SHOW_RESPONSES"):
+            print(f"# {status} {json.dumps({k: v for k, v in headers.items() if k != 'Content-Type'})} {json.dumps(rbody)}")
         if not ok:
             print(f"#   want {want} with {checks}; got headers {headers} body {json.dumps(rbody)[:400]}")
     print(f"1..{n}")
