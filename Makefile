@@ -19,6 +19,7 @@ OBJS = \
 	src/errors.o \
 	src/fields.o \
 	src/profile_ext.o \
+	src/ratelimit.o \
 	src/register.o \
 	src/result.o \
 	src/rowcheck.o \
@@ -34,7 +35,7 @@ SHLIB_LINK = -lsodium
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = setup admin principal contract fields email phone uniqueness \
 	register trail chain \
-	privileges postgrest errors seeds audit cleanup
+	privileges postgrest ratelimit errors seeds audit cleanup
 REGRESS_OPTS = --inputdir=$(srcdir)
 
 # isolation specs (test/specs, test/expected)

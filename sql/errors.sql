@@ -1,6 +1,7 @@
 -- error format (SPEC section 5): SQLSTATE, message, JSON detail with code and trace_id
 \set VERBOSITY terse
-SELECT profile.create_tenant('x', '{"required_contract": "create_customer_api"}') IS NOT NULL;
+-- rate limits are not the subject here (see ratelimit.sql)
+SELECT profile.create_tenant('x', '{"required_contract": "create_customer_api", "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
 SELECT profile.create_tenant('x-off', '{"enabled": false}') IS NOT NULL;
 SELECT profile.create_client('x-client') IS NOT NULL;
 SELECT profile.issue_access_token('x-client', '{x}') AS tok \gset

@@ -1,6 +1,7 @@
 -- register_user_profile (SPEC section 4): the identity SDK's registration
 \set VERBOSITY terse
-SELECT profile.create_tenant('sdk') IS NOT NULL;
+-- rate limits are not the subject here (see ratelimit.sql)
+SELECT profile.create_tenant('sdk', '{"rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
 SELECT profile.create_tenant('sdk-2') IS NOT NULL;
 SELECT profile.create_client('sdk-app') IS NOT NULL;
 SELECT profile.grant_contract('sdk-app', 'create_customer_api');

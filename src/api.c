@@ -34,6 +34,7 @@ profile_call_begin(ApiCall *ctx)
 	MemoryContext callcxt = CurrentMemoryContext;
 
 	memset(ctx, 0, sizeof(*ctx));
+	profile_require_preload();
 	profile_uuid_v4(&ctx->trace_id);
 	ctx->now = GetCurrentTransactionStartTimestamp();
 	ctx->caller = GetUserId();
@@ -281,4 +282,7 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
 		profile_raise(PE_E_CONTRACT_INACTIVE, &ctx->trace_id, NULL, NULL,
 					  "contract \"%s\" is not active for client \"%s\"",
 					  tenant->required_contract, ctx->client);
+
+	/* the rate limit, for every call that got this far */
+	profile_rate_limit(ctx);
 }

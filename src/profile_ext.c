@@ -3,8 +3,8 @@
  * src/profile_ext.c
  *		Module entry point: settings (GUCs), libsodium, cache callbacks.
  *
- * No shared_preload_libraries step is needed yet: the library is loaded
- * on first use in each backend.
+ * The library must be in shared_preload_libraries: the rate limiter keeps
+ * its state in shared memory (src/ratelimit.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "profile_ext.h"
@@ -46,7 +47,17 @@ _PG_init(void)
 							65536, 8, 4194304,
 							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	/* a postmaster setting can only be made while preloading */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("profile_ext.rate_limit_entries",
+								"Slots of the shared rate limit table, one per active client and tenant.",
+								NULL,
+								&profile_rate_limit_entries,
+								10000, 100, 10000000,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
 	MarkGUCPrefixReserved("profile_ext");
 
+	profile_rate_limit_init();
 	profile_cache_init();
 }

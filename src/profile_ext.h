@@ -17,9 +17,10 @@
 #include "compat.h"
 #include "core/pe_core.h"
 
-/* GUCs (profile_ext.c) */
+/* GUCs (profile_ext.c, ratelimit.c) */
 extern int	profile_password_opslimit;
 extern int	profile_password_memlimit_kb;
+extern int	profile_rate_limit_entries;
 
 /* One field error of a VALIDATION_FAILED detail. */
 typedef struct FieldError
@@ -143,6 +144,11 @@ extern void profile_call_end(ApiCall *ctx);
 extern void profile_check_request(ApiCall *ctx, Jsonb *payload);
 extern int	profile_jsonb_depth(JsonbContainer *c, int limit);
 extern bool profile_in_postgrest(void);
+
+/* ratelimit.c */
+extern void profile_rate_limit_init(void);
+extern void profile_require_preload(void);
+extern void profile_rate_limit(const ApiCall *ctx);
 extern void profile_set_http_status(int status);
 
 /* audit.c and chain.c: the hash-chained audit trail */

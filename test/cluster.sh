@@ -40,6 +40,7 @@ unix_socket_directories = '$dir'
 port = $port
 fsync = off
 max_connections = 40
+shared_preload_libraries = 'profile_ext'
 CONF
 	as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null ||
 		{ cat "$dir/server.log"; return 1; }

@@ -17,6 +17,7 @@ $node->init;
 # default (none) is what a production server runs with.
 $node->append_conf('postgresql.conf', qq{
 log_statement = none
+shared_preload_libraries = 'profile_ext'
 log_min_error_statement = error
 profile_ext.password_memlimit = '64kB'
 profile_ext.password_opslimit = 1

@@ -15,7 +15,7 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('postgrest');
 $node->init;
-$node->append_conf('postgresql.conf', "log_statement = none\n");
+$node->append_conf('postgresql.conf', "log_statement = none\nshared_preload_libraries = 'profile_ext'\n");
 $node->start;
 
 my $user = getpwuid($<);

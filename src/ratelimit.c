@@ -1,0 +1,240 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/ratelimit.c
+ *		Rate limits per client and tenant, shared by every backend
+ *		(SPEC section 1, tenant setting rate_limit).
+ *
+ * Design.  Every authenticated attempt counts, including ones that later
+ * fail validation or roll back, so the state cannot live in tables (it
+ * would roll back with the caller) and must be seen by every backend: it
+ * lives in shared memory, which needs shared_preload_libraries =
+ * 'profile_ext'.  Without it, API calls fail with a clear error and hint,
+ * as pg_stat_statements does.
+ *
+ * Limits.  Each (client, tenant) has two token buckets: the burst bucket
+ * holds per_second tokens and refills at per_second per second; the steady
+ * bucket holds per_minute tokens and refills at per_minute per minute.  A
+ * call takes one token from each; if either is empty it is refused with
+ * RATE_LIMITED and retry_after, the whole seconds until both have a token.
+ * So a client can make per_second calls at once, and over any interval of
+ * T seconds at most per_second * (1 + T) and per_minute * (1 + T / 60)
+ * calls.  0 means that limit is off.  The admin principal is never
+ * limited.
+ *
+ * Memory.  A fixed-size hash table of profile_ext.rate_limit_entries
+ * slots (default 10000), under one LWLock held for a few hundred
+ * nanoseconds per call.  Eviction: when the table is full, slots idle for
+ * a minute or more are dropped -- their buckets have refilled, so a fresh
+ * slot is the same state and nothing is lost.  If every slot was used in
+ * the last minute, a new (client, tenant) is refused (RATE_LIMITED, retry
+ * after 1 s) with a WARNING, rather than let through unlimited.  A server
+ * restart starts from empty tables.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/hsearch.h"
+#include "utils/timestamp.h"
+
+#include "profile_ext.h"
+
+typedef struct RateKey
+{
+	int64		client_id;
+	int64		tenant_id;
+} RateKey;
+
+typedef struct RateEntry
+{
+	RateKey		key;
+	double		burst;			/* tokens in the per-second bucket */
+	double		steady;			/* tokens in the per-minute bucket */
+	TimestampTz last;			/* when the buckets were last brought up to date */
+} RateEntry;
+
+typedef struct RateShared
+{
+	LWLock	   *lock;
+} RateShared;
+
+int			profile_rate_limit_entries = 10000;
+
+static RateShared *rate_shared = NULL;
+static HTAB *rate_table = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+
+#define IDLE_USECS (60 * USECS_PER_SEC)
+
+static Size
+rate_memsize(void)
+{
+	return add_size(MAXALIGN(sizeof(RateShared)),
+					hash_estimate_size(profile_rate_limit_entries, sizeof(RateEntry)));
+}
+
+static void
+rate_shmem_request(void)
+{
+#if PG_VERSION_NUM >= 150000
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+#endif
+	RequestAddinShmemSpace(rate_memsize());
+	RequestNamedLWLockTranche("profile_ext", 1);
+}
+
+static void
+rate_shmem_startup(void)
+{
+	bool		found;
+	HASHCTL		info;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	rate_shared = ShmemInitStruct("profile_ext rate limits", sizeof(RateShared), &found);
+	if (!found)
+		rate_shared->lock = &(GetNamedLWLockTranche("profile_ext"))->lock;
+	memset(&info, 0, sizeof(info));
+	info.keysize = sizeof(RateKey);
+	info.entrysize = sizeof(RateEntry);
+	rate_table = ShmemInitHash("profile_ext rate limit table",
+							   profile_rate_limit_entries, profile_rate_limit_entries,
+							   &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* From _PG_init, when loaded by shared_preload_libraries. */
+void
+profile_rate_limit_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = rate_shmem_request;
+#else
+	rate_shmem_request();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = rate_shmem_startup;
+}
+
+/* Fail clearly unless the library was preloaded. */
+void
+profile_require_preload(void)
+{
+	if (rate_table == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("profile_ext must be loaded via \"shared_preload_libraries\""),
+				errhint("Add profile_ext to shared_preload_libraries in postgresql.conf and restart the server."));
+}
+
+/* Refill a bucket of capacity cap at cap per window over elapsed. */
+static double
+refill(double tokens, int32 cap, double elapsed_s, double window_s)
+{
+	return Min((double) cap, tokens + elapsed_s * cap / window_s);
+}
+
+/* Drop the slots idle for a minute or more; the lock is held exclusively. */
+static int
+evict_idle(TimestampTz now)
+{
+	HASH_SEQ_STATUS seq;
+	RateEntry  *e;
+	int			n = 0;
+
+	hash_seq_init(&seq, rate_table);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		if (now - e->last >= IDLE_USECS)
+		{
+			hash_search(rate_table, &e->key, HASH_REMOVE, NULL);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Take one call from the (client, tenant) budget, or raise RATE_LIMITED.
+ * Uses the wall clock, not the transaction's start: the limits are about
+ * real time, whatever the caller's transaction does.
+ */
+void
+profile_rate_limit(const ApiCall *ctx)
+{
+	const TenantInfo *t = ctx->tenant;
+	RateKey		key;
+	RateEntry  *e;
+	bool		found;
+	TimestampTz now;
+	double		wait = 0;
+
+	if (ctx->kind == PRINCIPAL_ADMIN || (t->per_second == 0 && t->per_minute == 0))
+		return;
+	profile_require_preload();
+
+	memset(&key, 0, sizeof(key));
+	key.client_id = ctx->client_id;
+	key.tenant_id = t->id;
+	now = GetCurrentTimestamp();
+
+	LWLockAcquire(rate_shared->lock, LW_EXCLUSIVE);
+	e = hash_search(rate_table, &key, HASH_ENTER_NULL, &found);
+	if (e == NULL && evict_idle(now) > 0)
+		e = hash_search(rate_table, &key, HASH_ENTER_NULL, &found);
+	if (e == NULL)
+	{
+		LWLockRelease(rate_shared->lock);
+		ereport(WARNING,
+				errmsg("profile_ext rate limit table is full"),
+				errhint("Raise profile_ext.rate_limit_entries."));
+		profile_raise_rate_limited(&ctx->trace_id, 1,
+								   "too many requests for client \"%s\" in tenant \"%s\"",
+								   ctx->client, t->name);
+	}
+	if (!found)
+	{
+		e->burst = t->per_second;
+		e->steady = t->per_minute;
+	}
+	else
+	{
+		double		elapsed = (double) Max(now - e->last, 0) / USECS_PER_SEC;
+
+		e->burst = refill(e->burst, t->per_second, elapsed, 1.0);
+		e->steady = refill(e->steady, t->per_minute, elapsed, 60.0);
+	}
+	e->last = now;
+	if (t->per_second > 0 && e->burst < 1.0)
+		wait = Max(wait, (1.0 - e->burst) / t->per_second);
+	if (t->per_minute > 0 && e->steady < 1.0)
+		wait = Max(wait, (1.0 - e->steady) * 60.0 / t->per_minute);
+	if (wait == 0)
+	{
+		if (t->per_second > 0)
+			e->burst -= 1.0;
+		if (t->per_minute > 0)
+			e->steady -= 1.0;
+	}
+	LWLockRelease(rate_shared->lock);
+
+	if (wait > 0)
+		profile_raise_rate_limited(&ctx->trace_id, (int) ceil(wait),
+								   "too many requests for client \"%s\" in tenant \"%s\"",
+								   ctx->client, t->name);
+}
