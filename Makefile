@@ -23,7 +23,9 @@ OBJS = \
 	src/register.o \
 	src/result.o \
 	src/rowcheck.o \
-	src/settings.o
+	src/settings.o \
+	src/update.o \
+	src/verify.o
 PGFILEDESC = "profile_ext - profile creation inside the database"
 
 DATA = $(EXTENSION)--$(EXTVERSION).sql
@@ -35,7 +37,7 @@ SHLIB_LINK = -lsodium
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = setup admin principal contract fields email phone uniqueness \
 	register trail chain \
-	privileges postgrest ratelimit errors seeds audit cleanup
+	onboard verification privileges postgrest ratelimit errors seeds audit cleanup
 REGRESS_OPTS = --inputdir=$(srcdir)
 
 # isolation specs (test/specs, test/expected)

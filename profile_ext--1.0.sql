@@ -179,6 +179,35 @@ CREATE TABLE profile_data.audit_seal_heads (
 CREATE INDEX audit_seal_heads_profile_idx ON profile_data.audit_seal_heads (tenant_id, profile_id, chain_seq);
 COMMENT ON TABLE profile_data.audit_seal_heads IS 'The chain heads each seal covers (the chains that grew since the seal before it); append-only';
 
+CREATE SEQUENCE profile_data.verification_id_seq;
+CREATE TABLE profile_data.verification_tokens (
+	tenant_id	bigint NOT NULL,
+	id			bigint NOT NULL DEFAULT pg_catalog.nextval('profile_data.verification_id_seq'),
+	profile_id	uuid NOT NULL,
+	token_hash	bytea NOT NULL,
+	client		text,
+	expires_at	timestamptz NOT NULL,
+	used_at		timestamptz,
+	revoked_at	timestamptz,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX verification_tokens_hash_idx ON profile_data.verification_tokens (token_hash);
+COMMENT ON TABLE profile_data.verification_tokens IS 'Single-use verification tokens, stored only as the SHA-256 of the secret';
+
+CREATE TABLE profile_data.verification_outbox (
+	tenant_id	bigint NOT NULL,
+	id			bigint NOT NULL DEFAULT pg_catalog.nextval('profile_data.verification_id_seq'),
+	profile_id	uuid NOT NULL,
+	email		text,
+	verification_url text NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	sent_at		timestamptz,
+	PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX verification_outbox_unsent_idx ON profile_data.verification_outbox (id) WHERE sent_at IS NULL;
+COMMENT ON TABLE profile_data.verification_outbox IS 'Verification mails to send: the durable record a mailer works from (NOTIFY profile_verification is the wake-up); holds the URL without its token';
+
 -- pg_dump keeps the rows of extension tables only when they are registered
 SELECT pg_catalog.pg_extension_config_dump('profile_data.tenants', '');
 SELECT pg_catalog.pg_extension_config_dump('profile_data.tenant_id_seq', '');
@@ -193,6 +222,9 @@ SELECT pg_catalog.pg_extension_config_dump('profile_data.profiles', '');
 SELECT pg_catalog.pg_extension_config_dump('profile_data.audit_events', '');
 SELECT pg_catalog.pg_extension_config_dump('profile_data.audit_event_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('profile_data.audit_seals', '');
+SELECT pg_catalog.pg_extension_config_dump('profile_data.verification_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('profile_data.verification_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('profile_data.verification_outbox', '');
 SELECT pg_catalog.pg_extension_config_dump('profile_data.audit_seal_heads', '');
 
 ----------------------------------------------------------------------------
@@ -269,9 +301,37 @@ COMMENT ON FUNCTION profile.register_user_profile(uuid, jsonb) IS $$Register a u
 
 payload: countryCode (required), userProfileId (must equal user_profile_id), sdkAuditEvents (at most 1000), tpAuditMetadata {sessionId, transactionGroupId}, arid, sdkVersion, plus accessTokenId and tenantName.  Stores the profile, one audit event per SDK event and a user_profile.registered event in one transaction.  PROFILE_EXISTS if the id exists in any tenant.$$;
 
+CREATE FUNCTION profile.update_profile(id uuid, payload jsonb) RETURNS jsonb
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'update_profile';
+COMMENT ON FUNCTION profile.update_profile(uuid, jsonb) IS $$Change a profile, for example to complete an incomplete one
+
+payload: the fields to change, with the names, aliases and rules of create_profile (null clears a field), plus accessTokenId and tenantName.  An incomplete profile becomes complete when the tenant's last missing complete_fields entry arrives.  PROFILE_NOT_FOUND for an id the caller's tenant does not hold.$$;
+
+CREATE FUNCTION profile.verify_profile(token text) RETURNS jsonb
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'verify_profile';
+COMMENT ON FUNCTION profile.verify_profile(text) IS $$Verify a profile with the token from its verification link
+
+Sets verified and enabled, uses the token up and returns the profile.  VERIFICATION_INVALID for an unknown, used or expired token.$$;
+
 ----------------------------------------------------------------------------
 -- Admin functions
 ----------------------------------------------------------------------------
+
+CREATE FUNCTION profile.mark_verification_sent(outbox_id bigint) RETURNS void
+	LANGUAGE C VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'mark_verification_sent';
+COMMENT ON FUNCTION profile.mark_verification_sent(bigint) IS $$Mark a verification mail sent (for the mailer)
+
+outbox_id comes from the NOTIFY profile_verification payload or from profile_data.verification_outbox.$$;
+
+CREATE FUNCTION profile.resend_verification(outbox_id bigint) RETURNS jsonb
+	LANGUAGE C VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS 'MODULE_PATHNAME', 'resend_verification';
+COMMENT ON FUNCTION profile.resend_verification(bigint) IS $$Issue a new verification link for an outbox row (for the mailer)
+
+The outbox keeps no token, so a mail whose notification was missed gets a new token (the old ones stop working): returns {outbox_id, profile_id, tenant, email, url}.$$;
 
 CREATE FUNCTION profile.verify_audit_chain(tenant text) RETURNS jsonb
 	LANGUAGE C STABLE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp

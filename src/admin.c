@@ -378,7 +378,7 @@ issue_access_token(PG_FUNCTION_ARGS)
 	values[3] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	nulls[3] = PG_ARGISNULL(2) ? 'n' : ' ';
 
-	token = profile_new_token();
+	token = profile_new_token("pe_");
 	values[1] = PointerGetDatum(profile_token_hash(token, strlen(token)));
 	admin_exec("INSERT INTO profile_data.access_tokens"
 			   " (client_id, token_hash, tenant_ids, expires_at)"
@@ -513,6 +513,8 @@ end_contract(PG_FUNCTION_ARGS)
 static const char *const api_functions[] = {
 	"profile.create_profile(jsonb)",
 	"profile.register_user_profile(uuid, jsonb)",
+	"profile.update_profile(uuid, jsonb)",
+	"profile.verify_profile(text)",
 };
 
 /*

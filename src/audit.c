@@ -323,8 +323,8 @@ row_document(HeapTuple tup, TupleDesc desc)
 }
 
 /*
- * The changes of an UPDATE: {"changes": {column: {"old", "new"}}}, and
- * {"password": "changed"} without either value.
+ * The changes of an UPDATE: {"changes": {column: {"old", "new"}}} (but
+ * updated_at), and {"password": "changed"} without either value.
  */
 static Jsonb *
 change_document(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
@@ -343,7 +343,8 @@ change_document(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 		Datum		o,
 					n;
 
-		if (att->attisdropped)
+		/* updated_at changes with every update: no news */
+		if (att->attisdropped || strcmp(NameStr(att->attname), "updated_at") == 0)
 			continue;
 		o = heap_getattr(oldtup, i + 1, desc, &onull);
 		n = heap_getattr(newtup, i + 1, desc, &nnull);

@@ -189,8 +189,11 @@ create_profile_internal(Jsonb *payload)
 	/* fields, then completeness; all errors together */
 	errs = in.errs;
 	memset(&row, 0, sizeof(row));
-	profile_check_fields(&in, ctx.tenant, &row, &errs);
+	profile_check_fields(&in, ctx.tenant, &row, &errs, true);
 	profile_check_complete(&in, ctx.tenant, &errs, &row.incomplete);
+	if (ctx.tenant->verification && !in.present[PE_F_VERIFICATION_URL])
+		profile_add_error(&errs, "verificationUrl", "required",
+						  "is required when the tenant verifies new profiles");
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
@@ -206,6 +209,12 @@ create_profile_internal(Jsonb *payload)
 	row.tenant_name = ctx.tenant->name;
 	profile_uuid_v7(&row.id);
 	row.verified = false;
+	if (ctx.tenant->verification)
+	{
+		/* unverified and disabled until the link is followed */
+		row.values[PE_F_ENABLED] = BoolGetDatum(false);
+		row.isnull[PE_F_ENABLED] = false;
+	}
 	row.created_at = row.updated_at = ctx.now;
 	row.first_login_at = row.last_login_at = DT_NOBEGIN;
 	if (row.incomplete)
@@ -226,6 +235,9 @@ create_profile_internal(Jsonb *payload)
 					  "a profile with this %s already exists", field);
 	}
 
+	if (ctx.tenant->verification)
+		profile_issue_verification(&ctx, &row,
+								   TextDatumGetCString(row.values[PE_F_VERIFICATION_URL]));
 	profile_audit_clear_context();
 	profile_set_http_status(row.incomplete ? 202 : 201);
 	result = profile_result(&row, &ctx);

@@ -102,11 +102,12 @@ profile_hash_password(const char *password, size_t len)
 }
 
 /*
- * A new access token: "pe_" and 256 random bits in URL-safe base64, so it
- * is printable and easy to recognise in a secret scanner.  palloc'd.
+ * A new secret: the prefix ("pe_" for access tokens, "pv_" for
+ * verification tokens) and 256 random bits in URL-safe base64, so it is
+ * printable and easy to recognise in a secret scanner.  palloc'd.
  */
 char *
-profile_new_token(void)
+profile_new_token(const char *prefix)
 {
 	unsigned char raw[32];
 	char		b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
@@ -115,5 +116,5 @@ profile_new_token(void)
 	sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw),
 					  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
-	return psprintf("pe_%s", b64);
+	return psprintf("%s%s", prefix, b64);
 }

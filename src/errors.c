@@ -306,3 +306,43 @@ profile_rethrow_hiding_statement(MemoryContext cxt)
 	edata->hide_stmt = true;
 	ReThrowError(edata);
 }
+
+/*
+ * As profile_rethrow_hiding_statement, but a unique violation on one of
+ * the profile's unique keys -- a concurrent writer that got past the probe
+ * -- becomes PROFILE_EXISTS naming the field.
+ */
+void
+profile_rethrow_unique_as_exists(MemoryContext cxt)
+{
+	static const struct
+	{
+		const char *constraint;
+		const char *field;
+	}			keys[] = {
+		{"profiles_username_key", "username"},
+		{"profiles_email_key", "email"},
+		{"profiles_phone_key", "mobile_phone_number"},
+	};
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(cxt);
+	edata = CopyErrorData();
+	if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && edata->constraint_name)
+	{
+		for (int i = 0; i < lengthof(keys); i++)
+		{
+			if (strcmp(edata->constraint_name, keys[i].constraint) == 0)
+			{
+				pg_uuid_t	trace_id;
+
+				FlushErrorState();
+				profile_uuid_v4(&trace_id);
+				raise_error(PE_E_PROFILE_EXISTS, &trace_id, NULL, keys[i].field, -1,
+							psprintf("a profile with this %s already exists", keys[i].field));
+			}
+		}
+	}
+	FreeErrorData(edata);
+	profile_rethrow_hiding_statement(cxt);
+}

@@ -15,12 +15,14 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "utils/timestamp.h"
 
 #include "profile_ext.h"
 
@@ -138,7 +140,10 @@ profile_read_payload(Jsonb *payload, ProfileInput *in)
 			continue;
 		}
 		if (v.type == jbvNull)
+		{
+			in->cleared[f] = true;
 			continue;
+		}
 		/* Crafter's form sends an empty verificationUrl: not given */
 		if (f == PE_F_VERIFICATION_URL && v.type == jbvString && v.val.string.len == 0)
 			continue;
@@ -392,6 +397,49 @@ check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
 										   TYPALIGN_INT));
 }
 
+/* The tenant's default roles, as a text[]. */
+Datum
+profile_default_roles(const TenantInfo *tenant)
+{
+	Datum	   *roles = palloc(sizeof(Datum) * (tenant->n_default_roles + 1));
+
+	for (int i = 0; i < tenant->n_default_roles; i++)
+		roles[i] = CStringGetTextDatum(tenant->default_roles[i]);
+	return PointerGetDatum(construct_array(roles, tenant->n_default_roles,
+										   TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * A stored profile row as a ProfileRow (the result document's input).
+ * password_hash is read like any column; the document never shows it.
+ */
+void
+profile_row_from_tuple(HeapTuple tup, TupleDesc desc, ProfileRow *row)
+{
+	bool		isnull;
+	Datum		d;
+
+	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
+	{
+		int			attno = SPI_fnumber(desc, field_columns[f]);
+
+		row->isnull[f] = true;
+		if (attno > 0)
+			row->values[f] = heap_getattr(tup, attno, desc, &row->isnull[f]);
+	}
+	row->tenant_id = DatumGetInt64(heap_getattr(tup, SPI_fnumber(desc, "tenant_id"), desc, &isnull));
+	row->id = *DatumGetUUIDP(heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull));
+	d = heap_getattr(tup, SPI_fnumber(desc, "state"), desc, &isnull);
+	row->incomplete = strcmp(TextDatumGetCString(d), "incomplete") == 0;
+	row->verified = DatumGetBool(heap_getattr(tup, SPI_fnumber(desc, "verified"), desc, &isnull));
+	row->created_at = DatumGetTimestampTz(heap_getattr(tup, SPI_fnumber(desc, "created_at"), desc, &isnull));
+	row->updated_at = DatumGetTimestampTz(heap_getattr(tup, SPI_fnumber(desc, "updated_at"), desc, &isnull));
+	d = heap_getattr(tup, SPI_fnumber(desc, "first_login_at"), desc, &isnull);
+	row->first_login_at = isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
+	d = heap_getattr(tup, SPI_fnumber(desc, "last_login_at"), desc, &isnull);
+	row->last_login_at = isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
+}
+
 /* integer[] or string[] fields */
 static Datum
 check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
@@ -446,14 +494,15 @@ check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
 
 /*
  * Check every given profile field, filling row->values/isnull with the
- * normalised column values; broken rules go to errs.  Also applies the
- * defaults (enabled, roles, attributes) and derives the country from the
- * phone number.  The password is left in clear text for the caller to
- * hash.
+ * normalised column values; broken rules go to errs.  For a create, also
+ * applies the defaults (enabled, roles, attributes), derives the country
+ * from the phone number and checks contact_required; an update does those
+ * on the merged row.  The password is left in clear text for the caller
+ * to hash.
  */
 void
 profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
-					 ProfileRow *row, FieldErrors *errs)
+					 ProfileRow *row, FieldErrors *errs, bool create)
 {
 	const char *phone_country = NULL;
 
@@ -567,6 +616,9 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 		row->isnull[f] = false;
 	}
 
+	if (!create)
+		return;
+
 	/* defaults */
 	if (!in->present[PE_F_ENABLED])
 	{
@@ -575,13 +627,7 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 	}
 	if (!in->present[PE_F_ROLES])
 	{
-		JsonbValue	empty;
-		bool		given;
-
-		empty.type = jbvString;
-		empty.val.string.val = "";
-		empty.val.string.len = 0;
-		row->values[PE_F_ROLES] = check_roles(&empty, "roles", tenant, errs, &given);
+		row->values[PE_F_ROLES] = profile_default_roles(tenant);
 		row->isnull[PE_F_ROLES] = false;
 	}
 	if (!in->present[PE_F_ATTRIBUTES])

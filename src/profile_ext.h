@@ -58,6 +58,8 @@ extern void profile_raise_validation(const pg_uuid_t *trace_id,
 extern char *profile_uuid_text(const pg_uuid_t *uuid);
 extern void profile_rethrow_hiding_statement(MemoryContext cxt)
 			pg_attribute_noreturn();
+extern void profile_rethrow_unique_as_exists(MemoryContext cxt)
+			pg_attribute_noreturn();
 
 /* crypto.c */
 extern void profile_random_bytes(void *buf, size_t len);
@@ -67,7 +69,7 @@ extern void profile_sha256(const void *data, size_t len, uint8 *out);
 extern bytea *profile_token_hash(const char *token, size_t len);
 extern bytea *profile_bytea(const void *data, size_t len);
 extern char *profile_hash_password(const char *password, size_t len);
-extern char *profile_new_token(void);
+extern char *profile_new_token(const char *prefix);
 
 /* cache.c: who is calling, which tenant, which contract */
 typedef struct TenantInfo
@@ -220,6 +222,7 @@ extern Jsonb *profile_result(const ProfileRow *row, const ApiCall *ctx);
 typedef struct ProfileInput
 {
 	bool		present[PE_F__COUNT];	/* given and not JSON null */
+	bool		cleared[PE_F__COUNT];	/* given as JSON null (update: clears) */
 	const char *key[PE_F__COUNT];	/* the key as the request spelled it */
 	JsonbValue	raw[PE_F__COUNT];
 	bool		alias_conflict;
@@ -230,7 +233,9 @@ extern Oid	profile_field_type(int f);
 extern const char *profile_field_column(int f);
 extern void profile_read_payload(Jsonb *payload, ProfileInput *in);
 extern void profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
-								 ProfileRow *row, FieldErrors *errs);
+								 ProfileRow *row, FieldErrors *errs, bool create);
+extern void profile_row_from_tuple(HeapTuple tup, TupleDesc desc, ProfileRow *row);
+extern Datum profile_default_roles(const TenantInfo *tenant);
 extern const PeRule *profile_check_string(int f, const char *s, size_t len,
 										  Datum *out, const char **phone_country);
 extern const PeRule *profile_check_attributes(Jsonb *attrs);
@@ -245,6 +250,10 @@ extern void profile_resolve_caller(ApiCall *ctx, const ProfileInput *in,
 extern bool profile_insert_row(ApiCall *ctx, const ProfileRow *row, bool fresh);
 extern const char *profile_taken_field(int64 tenant_id, const Datum *values,
 									   const bool *isnull, const pg_uuid_t *exclude);
+
+/* verify.c */
+extern void profile_issue_verification(const ApiCall *ctx, const ProfileRow *row,
+									   const char *verification_url);
 
 /* SPI helpers (cache.c) */
 typedef struct SavedPlan

@@ -363,15 +363,8 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	row.isnull[PE_F_COUNTRY] = false;
 	row.values[PE_F_ENABLED] = BoolGetDatum(true);
 	row.isnull[PE_F_ENABLED] = false;
-	{
-		Datum	   *roles = palloc(sizeof(Datum) * Max(ctx.tenant->n_default_roles, 1));
-
-		for (int i = 0; i < ctx.tenant->n_default_roles; i++)
-			roles[i] = CStringGetTextDatum(ctx.tenant->default_roles[i]);
-		row.values[PE_F_ROLES] = PointerGetDatum(construct_array(roles, ctx.tenant->n_default_roles,
-																 TEXTOID, -1, false, TYPALIGN_INT));
-		row.isnull[PE_F_ROLES] = false;
-	}
+	row.values[PE_F_ROLES] = profile_default_roles(ctx.tenant);
+	row.isnull[PE_F_ROLES] = false;
 	row.values[PE_F_ATTRIBUTES] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
 	row.isnull[PE_F_ATTRIBUTES] = false;
 	row.created_at = row.updated_at = ctx.now;

@@ -283,6 +283,7 @@ typedef enum PeErrorCode
 	PE_E_TOKEN_NOT_FOUND,
 	PE_E_CONTRACT_NOT_FOUND,
 	PE_E_ROLE_NOT_FOUND,
+	PE_E_MAIL_NOT_FOUND,
 	PE_E__COUNT
 } PeErrorCode;
 
