@@ -503,6 +503,13 @@ profile_lookup_client(const char *name, size_t len)
 	return e->id;
 }
 
+/* The OID of profile_data.tenants (changes when the extension is re-created). */
+Oid
+profile_tenants_relid(void)
+{
+	return watched[0];
+}
+
 /*
  * The owner of profile_data.profiles: the role API calls act as while they
  * read and write the tables.

@@ -135,6 +135,7 @@ extern bool profile_is_admin_role(Oid roleid);
 extern bool profile_trusts_claims(Oid roleid);
 extern int64 profile_lookup_client(const char *name, size_t len);
 extern Oid	profile_data_owner(void);
+extern Oid	profile_tenants_relid(void);
 extern void profile_cache_init(void);
 extern Jsonb *profile_settings_jsonb(const TenantInfo *t);
 extern bool profile_parse_settings(Jsonb *settings, TenantInfo *out,

@@ -45,8 +45,15 @@
 
 #include "profile_ext.h"
 
+/*
+ * The database and the tenants table's OID come first: every database of
+ * the cluster shares the table, and ids start again when the extension is
+ * re-created (with a new tenants table).
+ */
 typedef struct RateKey
 {
+	Oid			dbid;
+	Oid			generation;
 	int64		client_id;
 	int64		tenant_id;
 } RateKey;
@@ -189,6 +196,8 @@ profile_rate_limit(const ApiCall *ctx)
 	profile_require_preload();
 
 	memset(&key, 0, sizeof(key));
+	key.dbid = MyDatabaseId;
+	key.generation = profile_tenants_relid();
 	key.client_id = ctx->client_id;
 	key.tenant_id = t->id;
 	now = GetCurrentTimestamp();
