@@ -13,8 +13,9 @@ POST /rpc/<function>, as collected in ../shared/reference/postgrest.md:
   3. the main query, prepared, in the shape of section 1.3:
      (A) create_profile(jsonb): the raw body as one unknown-typed parameter
          cast to jsonb;
-     (B) register_user_profile(user_profile_id, payload): the body as one
-         json-typed parameter exploded with json_to_record
+     (B) register_user_profile(user_profile_id, payload), update_profile(id,
+         payload), verify_profile(token): the body as one json-typed
+         parameter exploded with json_to_record
   4. COMMIT, or ABORT after an error
 
 and then turns the outcome into an HTTP response with PostgREST's rules:
@@ -47,11 +48,23 @@ WRAP = ("WITH pgrst_source AS ({call}) SELECT null::bigint AS total_result_set, 
 
 CALL_SINGLE = ("SELECT pgrst_call.pgrst_scalar FROM (SELECT \"profile\".\"{fn}\"(%s::jsonb) pgrst_scalar) pgrst_call")
 
-CALL_NAMED = ("SELECT pgrst_call.pgrst_scalar FROM (SELECT %s AS json_data) pgrst_payload, "
-              "LATERAL (SELECT \"user_profile_id\", \"payload\" FROM json_to_record(pgrst_payload.json_data) "
-              "AS _(\"user_profile_id\" uuid, \"payload\" jsonb) LIMIT 1) pgrst_body , "
-              "LATERAL (SELECT \"profile\".\"register_user_profile\"(\"user_profile_id\" := pgrst_body.\"user_profile_id\", "
-              "\"payload\" := pgrst_body.\"payload\") pgrst_scalar) pgrst_call")
+# named parameters of the functions called with form (B)
+NAMED = {
+    "register_user_profile": [("user_profile_id", "uuid"), ("payload", "jsonb")],
+    "update_profile": [("id", "uuid"), ("payload", "jsonb")],
+    "verify_profile": [("token", "text")],
+}
+
+
+def call_named(fn):
+    """Form (B) of section 1.3 (v12.2.0 and later), for the parameters the body gives."""
+    params = NAMED[fn]
+    cols = ", ".join(f'"{n}"' for n, _ in params)
+    types = ", ".join(f'"{n}" {t}' for n, t in params)
+    args = ", ".join(f'"{n}" := pgrst_body."{n}"' for n, _ in params)
+    return ("SELECT pgrst_call.pgrst_scalar FROM (SELECT %s AS json_data) pgrst_payload, "
+            f"LATERAL (SELECT {cols} FROM json_to_record(pgrst_payload.json_data) AS _({types}) LIMIT 1) pgrst_body , "
+            f"LATERAL (SELECT \"profile\".\"{fn}\"({args}) pgrst_scalar) pgrst_call")
 
 ANON = "web_anon"
 
@@ -144,7 +157,7 @@ def request(conninfo, fn, body, role="webuser", claims=None, method="POST"):
             if fn == "create_profile":
                 cur.execute(WRAP.format(call=CALL_SINGLE.format(fn=fn), fn=fn), [body], prepare=True)
             else:
-                cur.execute(WRAP.format(call=CALL_NAMED, fn=fn), [Json(json.loads(body))], prepare=True)
+                cur.execute(WRAP.format(call=call_named(fn), fn=fn), [Json(json.loads(body))], prepare=True)
             row = cur.fetchone()
             cur.execute("COMMIT", prepare=True)
         except psycopg.Error as e:
@@ -184,7 +197,8 @@ def main():
                  '"incomplete_profiles": true, "wizard_url": "https://one.ropo.example/onboarding/{id}"}', True),
                 ("idp", "sdk-app", "{}", True),
                 ("gated", "no-contract", "{}", False),
-                ("off", "off-app", '{"enabled": false}', True)]:
+                ("off", "off-app", '{"enabled": false}', True),
+                ("tight", "tight-app", '{"rate_limit": {"per_second": 1, "per_minute": 0}}', True)]:
             run("SELECT profile.create_tenant(%s, %s::jsonb)", [tenant, settings])
             run("SELECT profile.create_client(%s)", [client])
             if contract:
@@ -246,6 +260,20 @@ def main():
          {"user_profile_id": "c908bc7c-9917-48fd-b862-d901a0880fef",
           "payload": {"accessTokenId": tokens["sdk-app"], "countryCode": "US"}},
          "webuser", None, "POST", 409, {"code": "PROFILE_EXISTS"}),
+        ("RATE_LIMITED, first call", "create_profile",
+         {"accessTokenId": tokens["tight-app"], "email": "t1@example.com"}, "webuser", None, "POST", 201, {}),
+        ("RATE_LIMITED", "create_profile",
+         {"accessTokenId": tokens["tight-app"], "email": "t2@example.com"}, "webuser", None, "POST", 429,
+         {"code": "RATE_LIMITED"}),
+        ("update_profile completes the incomplete Ropo profile", "update_profile",
+         {"id": "RopoIncompleteId", "payload": {"accessTokenId": tokens["ropo-partner"], "full_name": "Matti",
+                                               "mobile_phone_number": "+358 40 765 4321"}},
+         "webuser", None, "POST", 200, {"state": "complete"}),
+        ("PROFILE_NOT_FOUND", "update_profile",
+         {"id": "00000000-0000-4000-8000-000000000000", "payload": {"accessTokenId": tokens["ropo-partner"]}},
+         "webuser", None, "POST", 404, {"code": "PROFILE_NOT_FOUND"}),
+        ("VERIFICATION_INVALID", "verify_profile", {"token": "pv_" + "A" * 43}, "webuser", None, "POST", 400,
+         {"code": "VERIFICATION_INVALID"}),
         ("the anonymous role may not execute (PostgREST's own 42501 mapping)", "create_profile",
          {"email": "a@example.com"}, ANON, None, "POST", 401, {"code": "42501"}),
         ("GET runs READ ONLY: 25006 is 405", "create_profile",
@@ -254,12 +282,18 @@ def main():
     ]
 
     n = failed = 0
+    ropo_incomplete = None
     for name, fn, body, role, claims, method, want, checks in cases:
+        if isinstance(body, dict) and body.get("id") == "RopoIncompleteId":
+            body = dict(body, id=ropo_incomplete)
         status, headers, rbody = request(api, fn, json.dumps(body), role, claims, method)
+        if name == "Ropo, incomplete" and isinstance(rbody, dict):
+            ropo_incomplete = rbody.get("id")
         got = rbody if isinstance(rbody, dict) else {}
         if isinstance(got.get("details"), str) and got.get("code") in (
                 "VALIDATION_FAILED", "UNAUTHENTICATED", "TENANT_NOT_FOUND", "TENANT_FORBIDDEN",
-                "CONTRACT_INACTIVE", "PROFILE_EXISTS", "INVALID_REQUEST"):
+                "CONTRACT_INACTIVE", "PROFILE_EXISTS", "INVALID_REQUEST", "RATE_LIMITED",
+                "PROFILE_NOT_FOUND", "VERIFICATION_INVALID"):
             details = json.loads(got["details"])
             ok_details = details.get("code") == got["code"] and len(details.get("trace_id", "")) == 36
         else:
@@ -267,6 +301,7 @@ def main():
         ok = (status == want and all(got.get(k) == v for k, v in checks.items()) and ok_details and
               headers.get("Content-Type", "").startswith("application/json") and
               (status != 401 or headers.get("WWW-Authenticate") == "Bearer") and
+              (status != 429 or headers.get("Retry-After", "").isdigit()) and
               "passw0rd" not in json.dumps(rbody) and "password" not in got)
         n += 1
         if not ok:

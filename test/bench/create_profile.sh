@@ -16,6 +16,8 @@
 #      of ROUNDS alternating rounds.
 #   2. Throughput: pgbench -M prepared, 2 clients, DURATION seconds per run,
 #      alternating, the better of two runs each.
+#   3. The rate limit's cost: create_profile in a tenant whose limits are on
+#      (but too high to refuse) against the same with limits off.
 #
 # Usage: bash test/bench/create_profile.sh [N] [ROUNDS] [DURATION]
 # (as root on a fresh machine; SKIP_APT=1 SKIP_BUILD=1 to reuse what is there)
@@ -38,7 +40,10 @@ chmod 755 "$work"
 
 psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 CREATE EXTENSION profile_ext;
-SELECT profile.create_tenant('bench') IS NOT NULL;
+-- limits off for the comparison with the baseline; "bench-limited" has them
+-- on, high enough never to refuse, to price the check itself
+SELECT profile.create_tenant('bench', '{"rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
+SELECT profile.create_tenant('bench-limited', '{"rate_limit": {"per_second": 1000000000, "per_minute": 1000000000}}') IS NOT NULL;
 SELECT profile.create_client('bench-client') IS NOT NULL;
 SELECT profile.grant_contract('bench-client', 'create_customer_api');
 CREATE SCHEMA bench;
@@ -54,9 +59,10 @@ DECLARE
 	base bigint := nextval('bench.seq') * 10000000;
 BEGIN
 	t0 := clock_timestamp();
-	IF kind = 'create_profile' THEN
+	IF kind IN ('create_profile', 'limits_on') THEN
 		FOR g IN base + 1 .. base + n LOOP
-			PERFORM profile.create_profile(jsonb_build_object('accessTokenId', tok, 'tenantName', 'bench',
+			PERFORM profile.create_profile(jsonb_build_object('accessTokenId', tok,
+				'tenantName', CASE kind WHEN 'limits_on' THEN 'bench-limited' ELSE 'bench' END,
 				'username', 'u' || g, 'email', 'u' || g || '@example.com',
 				'mobile_phone_number', '+4930' || g));
 		END LOOP;
@@ -79,26 +85,55 @@ BEGIN
 	RETURN extract(epoch FROM clock_timestamp() - t0) * 1e6 / n;
 END
 $$;
+-- the rate limit's own cost, where nothing is written: calls that pass
+-- the limit and then fail validation (an invalid email), limits on or off
+CREATE FUNCTION bench.rejected_call(tenant text, tok text, n int) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz := clock_timestamp();
+BEGIN
+	FOR g IN 1 .. n LOOP
+		BEGIN
+			PERFORM profile.create_profile(jsonb_build_object('accessTokenId', tok,
+				'tenantName', tenant, 'email', 'not an email'));
+		EXCEPTION WHEN check_violation THEN
+			NULL;
+		END;
+	END LOOP;
+	RETURN extract(epoch FROM clock_timestamp() - t0) * 1e6 / n;
+END
+$$;
 SQL
-tok=$(psql -X -At -c "SELECT profile.issue_access_token('bench-client', '{bench}')")
+tok=$(psql -X -At -c "SELECT profile.issue_access_token('bench-client', '{bench,bench-limited}')")
 
 echo "== CPU per call: $N calls in one transaction, $ROUNDS rounds"
-declare -a ext_us base_us
+declare -a ext_us base_us lim_us rej_on rej_off
 for r in $(seq 1 "$ROUNDS"); do
-	for kind in create_profile baseline; do
+	for tenant in bench-limited bench; do
+		us=$(psql -X -q -At -c "SELECT round(bench.rejected_call('$tenant', '$tok', $N)::numeric, 3)")
+		if [ "$tenant" = bench ]; then rej_off+=("$us"); else rej_on+=("$us"); fi
+		echo "  round $r  rejected call, $tenant: $us us/call"
+	done
+	for kind in create_profile baseline limits_on; do
 		us=$(psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | tail -1
 BEGIN;
 SELECT round(bench.per_call('$kind', '$tok', $N)::numeric, 2);
 ROLLBACK;
 SQL
 )
-		if [ "$kind" = baseline ]; then base_us+=("$us"); else ext_us+=("$us"); fi
+		case $kind in
+			baseline) base_us+=("$us") ;;
+			limits_on) lim_us+=("$us") ;;
+			*) ext_us+=("$us") ;;
+		esac
 		echo "  round $r  $kind: $us us/call"
 	done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ext_med=$(median "${ext_us[@]}")
 base_med=$(median "${base_us[@]}")
+lim_med=$(median "${lim_us[@]}")
+rej_on_med=$(median "${rej_on[@]}")
+rej_off_med=$(median "${rej_off[@]}")
 
 echo "== throughput: pgbench -M prepared, 2 clients, ${DURATION}s per run"
 cat >"$work/create_profile.sql" <<SQL
@@ -125,3 +160,5 @@ echo
 echo "== results (PostgreSQL $(psql -X -At -c 'SHOW server_version'), $(nproc) cores)"
 awk -v e="$ext_med" -v b="$base_med" 'BEGIN {printf "CPU per call:  create_profile %.2f us, baseline %.2f us, ratio %.2f x (goal <= 2, aim now <= 3)\n", e, b, e / b}'
 awk -v e="${best[create_profile]}" -v b="${best[baseline]}" 'BEGIN {printf "throughput:    create_profile %.0f tps, baseline %.0f tps, ratio %.2f x (goal >= 0.8, aim now >= 0.6)\n", e, b, e / b}'
+awk -v l="$lim_med" -v e="$ext_med" 'BEGIN {printf "rate limits:   full call, on %.2f us, off %.2f us, ratio %.3f x (noisy: table growth)\n", l, e, l / e}'
+awk -v l="$rej_on_med" -v e="$rej_off_med" 'BEGIN {printf "rate limits:   rejected call (no writes), on %.3f us, off %.3f us, ratio %.3f x, the check costs %+.3f us\n", l, e, l / e, l - e}'

@@ -32,7 +32,7 @@ trap 'cluster_stop "$dir"' EXIT
 
 psql -X -q -v ON_ERROR_STOP=1 -v seed="$(cat test/sdk_seed.json)" <<'SQL'
 CREATE EXTENSION profile_ext;
-SELECT profile.create_tenant('bench') IS NOT NULL;
+SELECT profile.create_tenant('bench', '{"rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
 SELECT profile.create_client('bench-client') IS NOT NULL;
 SELECT profile.grant_contract('bench-client', 'create_customer_api');
 CREATE SCHEMA bench;
