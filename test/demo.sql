@@ -22,14 +22,16 @@ SELECT profile.create_tenant('hood')->>'name';
 SELECT profile.create_tenant('cms')->>'name';
 SELECT profile.create_tenant('ropo', '{"complete_fields": ["full_name", "email", "mobile_phone_number"],
 	"incomplete_profiles": true, "wizard_url": "https://one.ropo.example/onboarding/{id}"}')->>'name';
-SELECT profile.create_client(c)->>'name' FROM unnest('{crafter-app,ocamba,cms-app,ropo-partner}'::text[]) c;
+SELECT profile.create_tenant('idp')->>'name';
+SELECT profile.create_client(c)->>'name' FROM unnest('{crafter-app,ocamba,cms-app,ropo-partner,sdk-app}'::text[]) c;
 \o /dev/null
-SELECT profile.grant_contract(c, 'create_customer_api') FROM unnest('{crafter-app,ocamba,cms-app}'::text[]) c;
+SELECT profile.grant_contract(c, 'create_customer_api') FROM unnest('{crafter-app,ocamba,cms-app,sdk-app}'::text[]) c;
 \o
 SELECT profile.issue_access_token('crafter-app', '{sample-tenant}') AS crafter \gset
 SELECT profile.issue_access_token('ocamba', '{hood}') AS ocamba \gset
 SELECT profile.issue_access_token('cms-app', '{cms}') AS cms \gset
 SELECT profile.issue_access_token('ropo-partner', '{ropo}') AS ropo \gset
+SELECT profile.issue_access_token('sdk-app', '{idp}') AS sdk \gset
 \echo 'issued four access tokens (shown once, stored as SHA-256), e.g. for crafter-app:' :crafter
 
 \echo
@@ -78,10 +80,33 @@ SELECT profile.grant_contract('ropo-partner', 'create_customer_api');
 SELECT demo.call(jsonb_build_object('accessTokenId', :'ropo') ||
 	'{"full_name": "Maija Meikäläinen", "email": "maija@example.fi", "mobile_phone_number": "+358 40 123 4567"}');
 \echo '-- incomplete data: stored as incomplete, with the wizard URL'
-SELECT demo.call(jsonb_build_object('accessTokenId', :'ropo') || '{"email": "matti@example.fi"}');
+SELECT profile.create_profile(jsonb_build_object('accessTokenId', :'ropo') || '{"email": "matti@example.fi"}') AS matti \gset
+SELECT jsonb_pretty(:'matti'::jsonb);
+\echo '-- continuing at the wizard: update_profile with the missing fields'
+SELECT jsonb_pretty(profile.update_profile((:'matti'::jsonb->>'id')::uuid, jsonb_build_object('accessTokenId', :'ropo') ||
+	'{"full_name": "Matti Meikäläinen", "mobile_phone_number": "+358 40 765 4321"}') - 'attributes' - 'roles');
+
+\echo
+\echo '== identity SDK (seeds/001): POST /user-profiles, the example body as written (plus the token)'
+\set sdk_seed `cat test/sdk_seed.json`
+SELECT jsonb_pretty(profile.register_user_profile('c908bc7c-9917-48fd-b862-d901a0880fef',
+	:'sdk_seed'::jsonb || jsonb_build_object('accessTokenId', :'sdk')));
+\echo '-- the same id again'
+CREATE FUNCTION demo.register(id uuid, payload jsonb) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE st text; msg text; det text;
+BEGIN
+	RETURN jsonb_pretty(profile.register_user_profile(id, payload));
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+	RETURN 'ERROR ' || st || ': ' || msg || E'\n' || jsonb_pretty(det::jsonb);
+END $$;
+SELECT demo.register('c908bc7c-9917-48fd-b862-d901a0880fef', :'sdk_seed'::jsonb || jsonb_build_object('accessTokenId', :'sdk'));
 
 \echo
 \echo '== the audit trail (profile.audit_events)'
 \pset format aligned
 \pset tuples_only off
-SELECT recorded_at::timestamp(0), tenant, client, event, profile_id, trace_id FROM profile.audit_events ORDER BY id;
+SELECT recorded_at::timestamp(0), tenant, client, source, event, profile_id FROM profile.audit_events ORDER BY id;
+\echo '-- sealed and verified'
+SELECT t AS tenant, profile.seal_audit_chain(t) - 'hash' AS seal FROM unnest('{sample-tenant,hood,cms,ropo,idp}'::text[]) t;
+SELECT t AS tenant, profile.verify_audit_chain(t) AS verified FROM unnest('{sample-tenant,hood,cms,ropo,idp}'::text[]) t;
