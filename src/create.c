@@ -152,8 +152,8 @@ profile_taken_field(int64 tenant_id, const Datum *values, const bool *isnull,
 }
 
 /* The tenant's wizard URL with every "{id}" replaced by the profile id. */
-static char *
-wizard_url(const char *template, const pg_uuid_t *id)
+char *
+profile_wizard_url(const char *template, const pg_uuid_t *id)
 {
 	StringInfoData buf;
 	const char *idtext = profile_uuid_text(id);
@@ -219,7 +219,7 @@ create_profile_internal(Jsonb *payload)
 	row.first_login_at = row.last_login_at = DT_NOBEGIN;
 	if (row.incomplete)
 	{
-		row.wizard_url = wizard_url(ctx.tenant->wizard_url, &row.id);
+		row.wizard_url = profile_wizard_url(ctx.tenant->wizard_url, &row.id);
 		row.message = "profile stored as incomplete; continue at wizard_url";
 	}
 	else

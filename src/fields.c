@@ -523,19 +523,12 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 			continue;
 		}
 
+		if (pe_type_is_string(def->type))
+			r = profile_check_string(f, v->val.string.val, v->val.string.len,
+									 &value, &phone_country);
+		else
 		switch (def->type)
 		{
-			case PE_T_USERNAME:
-			case PE_T_PASSWORD:
-			case PE_T_TEXT:
-			case PE_T_LANGUAGE:
-			case PE_T_URL:
-			case PE_T_EMAIL:
-			case PE_T_PHONE:
-			case PE_T_COUNTRY:
-				r = profile_check_string(f, v->val.string.val, v->val.string.len,
-										 &value, &phone_country);
-				break;
 			case PE_T_ENABLED:
 				{
 					bool		b = false;
@@ -603,8 +596,7 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 						continue;
 					break;
 				}
-			case PE_T_SECRET:
-			case PE_T_NAME:
+			default:			/* strings above; request keys not here */
 				continue;
 		}
 		if (r != NULL)

@@ -249,6 +249,7 @@ extern void profile_resolve_caller(ApiCall *ctx, const ProfileInput *in,
 
 /* create.c */
 extern bool profile_insert_row(ApiCall *ctx, const ProfileRow *row, bool fresh);
+extern char *profile_wizard_url(const char *template, const pg_uuid_t *id);
 extern const char *profile_taken_field(int64 tenant_id, const Datum *values,
 									   const bool *isnull, const pg_uuid_t *exclude);
 

@@ -180,33 +180,29 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 		if (nulls[f])
 			continue;
 
+		if (def->type == PE_T_PASSWORD)
+		{
+			/* the column holds the hash, never a password */
+			if (strncmp(TextDatumGetCString(d), "$argon2id$", 10) != 0)
+				r = &r_hash;
+		}
+		else if (pe_type_is_string(def->type))
+		{
+			text	   *t = DatumGetTextPP(d);
+
+			r = profile_check_string(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+									 &out, &phone_country);
+			if (r == NULL && !datum_image_eq(out, d, false, -1))
+			{
+				values[f] = out;
+				repl_vals[attno - 1] = out;
+				repl[attno - 1] = true;
+				changed = true;
+			}
+		}
+		else
 		switch (def->type)
 		{
-			case PE_T_PASSWORD:
-				if (strncmp(TextDatumGetCString(d), "$argon2id$", 10) != 0)
-					r = &r_hash;
-				break;
-			case PE_T_USERNAME:
-			case PE_T_TEXT:
-			case PE_T_LANGUAGE:
-			case PE_T_URL:
-			case PE_T_EMAIL:
-			case PE_T_PHONE:
-			case PE_T_COUNTRY:
-				{
-					text	   *t = DatumGetTextPP(d);
-
-					r = profile_check_string(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-											 &out, &phone_country);
-					if (r == NULL && !datum_image_eq(out, d, false, -1))
-					{
-						values[f] = out;
-						repl_vals[attno - 1] = out;
-						repl[attno - 1] = true;
-						changed = true;
-					}
-					break;
-				}
 			case PE_T_ACCESS_LEVEL:
 				r = pe_check_access_level(DatumGetInt32(d));
 				break;

@@ -89,25 +89,6 @@ missing_complete(const TenantInfo *t, const ProfileRow *row, FieldErrors *errs)
 	return missing;
 }
 
-static char *
-wizard_url_for(const char *template, const pg_uuid_t *id)
-{
-	StringInfoData buf;
-	const char *idtext = profile_uuid_text(id);
-	const char *p = template;
-	const char *hit;
-
-	initStringInfo(&buf);
-	while ((hit = strstr(p, "{id}")) != NULL)
-	{
-		appendBinaryStringInfo(&buf, p, hit - p);
-		appendStringInfoString(&buf, idtext);
-		p = hit + 4;
-	}
-	appendStringInfoString(&buf, p);
-	return buf.data;
-}
-
 static Jsonb *
 update_internal(const pg_uuid_t *id, Jsonb *payload)
 {
@@ -235,7 +216,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 
 	if (row.incomplete)
 	{
-		row.wizard_url = wizard_url_for(ctx.tenant->wizard_url, &row.id);
+		row.wizard_url = profile_wizard_url(ctx.tenant->wizard_url, &row.id);
 		row.message = "profile updated; still incomplete, continue at wizard_url";
 	}
 	else

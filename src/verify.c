@@ -219,7 +219,7 @@ verify_internal(text *token)
 	row.tenant_name = ctx.tenant->name;
 	row.message = "profile verified";
 	if (row.incomplete && ctx.tenant->wizard_url)
-		row.wizard_url = ctx.tenant->wizard_url;
+		row.wizard_url = profile_wizard_url(ctx.tenant->wizard_url, &row.id);
 
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = Int64GetDatum(token_id);

@@ -113,6 +113,9 @@ typedef struct PeFieldDef
 
 extern const PeFieldDef pe_fields[PE_F__COUNT];
 
+/* Is a field of this type a single string checked by profile_check_string? */
+extern bool pe_type_is_string(PeFieldType type);
+
 /*
  * Look up a payload key.  Returns the field, or -1 for an unknown key;
  * *is_alias tells whether the key was the field's alias.

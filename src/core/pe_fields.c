@@ -45,6 +45,25 @@ const PeFieldDef pe_fields[PE_F__COUNT] = {
 	[PE_F_FORCE_CHANGE_PASSWORD] = {"force_change_password", NULL, PE_T_BOOL, 0, 0, false},
 };
 
+bool
+pe_type_is_string(PeFieldType type)
+{
+	switch (type)
+	{
+		case PE_T_USERNAME:
+		case PE_T_PASSWORD:
+		case PE_T_TEXT:
+		case PE_T_LANGUAGE:
+		case PE_T_URL:
+		case PE_T_EMAIL:
+		case PE_T_PHONE:
+		case PE_T_COUNTRY:
+			return true;
+		default:
+			return false;
+	}
+}
+
 typedef struct PeKey
 {
 	const char *key;
