@@ -533,7 +533,8 @@ grant_role(FunctionCallInfo fcinfo, const char *privilege)
 	MemoryContext callcxt = CurrentMemoryContext;
 
 	profile_uuid_v4(&trace_id);
-	role = pstrdup(NameStr(*PG_GETARG_NAME(0)));	/* the functions are STRICT */
+	/* the functions are STRICT */
+	role = pstrdup(NameStr(*PG_GETARG_NAME(0)));
 	roleid = get_role_oid(role, true);
 	if (!OidIsValid(roleid))
 		profile_raise(PE_E_ROLE_NOT_FOUND, &trace_id, NULL, NULL,

@@ -104,7 +104,7 @@ static SavedPlan insert_event_plan = {
 	" trace_id, data, chain_seq, prev_hash, hash)"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 	14, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID,
-		TEXTOID, UUIDOID, UUIDOID, UUIDOID, JSONBOID, INT4OID, BYTEAOID, BYTEAOID}
+	TEXTOID, UUIDOID, UUIDOID, UUIDOID, JSONBOID, INT4OID, BYTEAOID, BYTEAOID}
 };
 
 static SavedPlan insert_batch_plan = {
@@ -119,7 +119,7 @@ static SavedPlan insert_batch_plan = {
 	" AS u(occurred_at, event, session_id, tg, data, seq, prev, hash)",
 	14, {INT8OID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID, UUIDOID,
 		TIMESTAMPTZARRAYOID, TEXTARRAYOID, UUIDARRAYOID, UUIDARRAYOID,
-		JSONBARRAYOID, INT4ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID}
+	JSONBARRAYOID, INT4ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID}
 };
 
 /* The head of a profile's chain, from the context or one index probe. */

@@ -152,7 +152,7 @@ profile_taken_field(int64 tenant_id, const Datum *values, const bool *isnull,
 }
 
 /* The tenant's wizard URL with every "{id}" replaced by the profile id. */
-char *
+char	   *
 profile_wizard_url(const char *template, const pg_uuid_t *id)
 {
 	StringInfoData buf;
@@ -202,7 +202,7 @@ create_profile_internal(Jsonb *payload)
 		text	   *pw = DatumGetTextPP(row.values[PE_F_PASSWORD]);
 
 		row.values[PE_F_PASSWORD] = CStringGetTextDatum(
-			profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
+														profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
 	}
 
 	row.tenant_id = ctx.tenant->id;

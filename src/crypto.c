@@ -62,7 +62,7 @@ profile_sha256(const void *data, size_t len, uint8 *out)
 }
 
 /* A bytea holding a copy of data; palloc'd. */
-bytea *
+bytea	   *
 profile_bytea(const void *data, size_t len)
 {
 	bytea	   *b = palloc(VARHDRSZ + len);
@@ -73,7 +73,7 @@ profile_bytea(const void *data, size_t len)
 }
 
 /* The stored form of an access token: its SHA-256 as a bytea; palloc'd. */
-bytea *
+bytea	   *
 profile_token_hash(const char *token, size_t len)
 {
 	bytea	   *b = palloc(VARHDRSZ + crypto_hash_sha256_BYTES);
@@ -84,7 +84,7 @@ profile_token_hash(const char *token, size_t len)
 }
 
 /* Argon2id hash of a password, in the PHC string format; palloc'd. */
-char *
+char	   *
 profile_hash_password(const char *password, size_t len)
 {
 	char	   *out = palloc(crypto_pwhash_STRBYTES);
@@ -106,7 +106,7 @@ profile_hash_password(const char *password, size_t len)
  * verification tokens) and 256 random bits in URL-safe base64, so it is
  * printable and easy to recognise in a secret scanner.  palloc'd.
  */
-char *
+char	   *
 profile_new_token(const char *prefix)
 {
 	unsigned char raw[32];

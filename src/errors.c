@@ -54,7 +54,7 @@ profile_add_rule(FieldErrors *errs, const char *field, const PeRule *rule)
 }
 
 /* The canonical text form of a UUID, palloc'd. */
-char *
+char	   *
 profile_uuid_text(const pg_uuid_t *uuid)
 {
 	static const char hex[] = "0123456789abcdef";

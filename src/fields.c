@@ -527,78 +527,78 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 			r = profile_check_string(f, v->val.string.val, v->val.string.len,
 									 &value, &phone_country);
 		else
-		switch (def->type)
-		{
-			case PE_T_ENABLED:
-				{
-					bool		b = false;
-					static const PeRule status_rule = {"format", "must be \"E\" or \"D\""};
-					static const PeRule enabled_rule = {"type", "must be a boolean or \"true\"/\"false\""};
-
-					if (strcmp(key, "status") == 0)
+			switch (def->type)
+			{
+				case PE_T_ENABLED:
 					{
-						if (v->type != jbvString ||
-							!pe_parse_status(v->val.string.val, v->val.string.len, &b))
-							r = &status_rule;
+						bool		b = false;
+						static const PeRule status_rule = {"format", "must be \"E\" or \"D\""};
+						static const PeRule enabled_rule = {"type", "must be a boolean or \"true\"/\"false\""};
+
+						if (strcmp(key, "status") == 0)
+						{
+							if (v->type != jbvString ||
+								!pe_parse_status(v->val.string.val, v->val.string.len, &b))
+								r = &status_rule;
+						}
+						else if (v->type == jbvBool)
+							b = v->val.boolean;
+						else if (!pe_parse_bool_text(v->val.string.val, v->val.string.len, &b))
+							r = &enabled_rule;
+						value = BoolGetDatum(b);
+						break;
 					}
-					else if (v->type == jbvBool)
-						b = v->val.boolean;
-					else if (!pe_parse_bool_text(v->val.string.val, v->val.string.len, &b))
-						r = &enabled_rule;
-					value = BoolGetDatum(b);
+				case PE_T_BOOL:
+					value = BoolGetDatum(v->val.boolean);
 					break;
-				}
-			case PE_T_BOOL:
-				value = BoolGetDatum(v->val.boolean);
-				break;
-			case PE_T_ACCESS_LEVEL:
-			case PE_T_INT:
-				{
-					int64		i;
-					static const PeRule int_rule = {"type", "must be an integer"};
+				case PE_T_ACCESS_LEVEL:
+				case PE_T_INT:
+					{
+						int64		i;
+						static const PeRule int_rule = {"type", "must be an integer"};
 
-					if (!numeric_integer(v, &i))
-						r = &int_rule;
-					else if (def->type == PE_T_ACCESS_LEVEL)
-						r = pe_check_access_level(i);
-					else
-						r = pe_check_int(i);
-					if (r == NULL)
-						value = Int32GetDatum((int32) i);
-					break;
-				}
-			case PE_T_ROLES:
-				{
-					bool		given;
-					int			before = errs->count;
+						if (!numeric_integer(v, &i))
+							r = &int_rule;
+						else if (def->type == PE_T_ACCESS_LEVEL)
+							r = pe_check_access_level(i);
+						else
+							r = pe_check_int(i);
+						if (r == NULL)
+							value = Int32GetDatum((int32) i);
+						break;
+					}
+				case PE_T_ROLES:
+					{
+						bool		given;
+						int			before = errs->count;
 
-					value = check_roles(v, key, tenant, errs, &given);
-					if (errs->count > before)
-						continue;
-					break;
-				}
-			case PE_T_ATTRIBUTES:
-				{
-					Jsonb	   *attrs = check_attributes(v, key, errs);
+						value = check_roles(v, key, tenant, errs, &given);
+						if (errs->count > before)
+							continue;
+						break;
+					}
+				case PE_T_ATTRIBUTES:
+					{
+						Jsonb	   *attrs = check_attributes(v, key, errs);
 
-					if (attrs == NULL)
-						continue;
-					value = JsonbPGetDatum(attrs);
-					break;
-				}
-			case PE_T_INT_ARRAY:
-			case PE_T_TEXT_ARRAY:
-				{
-					int			before = errs->count;
+						if (attrs == NULL)
+							continue;
+						value = JsonbPGetDatum(attrs);
+						break;
+					}
+				case PE_T_INT_ARRAY:
+				case PE_T_TEXT_ARRAY:
+					{
+						int			before = errs->count;
 
-					value = check_array(def, v, key, errs);
-					if (errs->count > before)
-						continue;
-					break;
-				}
-			default:			/* strings above; request keys not here */
-				continue;
-		}
+						value = check_array(def, v, key, errs);
+						if (errs->count > before)
+							continue;
+						break;
+					}
+				default:		/* strings above; request keys not here */
+					continue;
+			}
 		if (r != NULL)
 		{
 			profile_add_rule(errs, key, r);

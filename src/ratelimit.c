@@ -63,7 +63,7 @@ typedef struct RateEntry
 	RateKey		key;
 	double		burst;			/* tokens in the per-second bucket */
 	double		steady;			/* tokens in the per-minute bucket */
-	TimestampTz last;			/* when the buckets were last brought up to date */
+	TimestampTz last;			/* when the buckets were last refilled */
 } RateEntry;
 
 typedef struct RateShared

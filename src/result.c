@@ -212,7 +212,7 @@ profile_push_datum(JsonbParseState **st, const char *key, Datum value,
  * the fixed keys always, null where unset; every other field only when it
  * has a value; never the password.
  */
-Jsonb *
+Jsonb	   *
 profile_result(const ProfileRow *row, const ApiCall *ctx)
 {
 	JsonbParseState *st = NULL;

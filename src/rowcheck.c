@@ -137,7 +137,7 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 	profile_uuid_v4(&trace_id);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	MemoryContextSwitchTo(callcxt);		/* normalised values outlive SPI */
+	MemoryContextSwitchTo(callcxt); /* normalised values outlive SPI */
 	profile_cache_begin();
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(profile_data_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
@@ -201,25 +201,25 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 			}
 		}
 		else
-		switch (def->type)
-		{
-			case PE_T_ACCESS_LEVEL:
-				r = pe_check_access_level(DatumGetInt32(d));
-				break;
-			case PE_T_INT:
-				r = pe_check_int(DatumGetInt32(d));
-				break;
-			case PE_T_ROLES:
-			case PE_T_INT_ARRAY:
-			case PE_T_TEXT_ARRAY:
-				r = check_array_column(def, d, tenant);
-				break;
-			case PE_T_ATTRIBUTES:
-				r = profile_check_attributes(DatumGetJsonbP(d));
-				break;
-			default:
-				break;
-		}
+			switch (def->type)
+			{
+				case PE_T_ACCESS_LEVEL:
+					r = pe_check_access_level(DatumGetInt32(d));
+					break;
+				case PE_T_INT:
+					r = pe_check_int(DatumGetInt32(d));
+					break;
+				case PE_T_ROLES:
+				case PE_T_INT_ARRAY:
+				case PE_T_TEXT_ARRAY:
+					r = check_array_column(def, d, tenant);
+					break;
+				case PE_T_ATTRIBUTES:
+					r = profile_check_attributes(DatumGetJsonbP(d));
+					break;
+				default:
+					break;
+			}
 		if (r)
 			profile_add_rule(&errs, column, r);
 	}

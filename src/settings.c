@@ -320,7 +320,7 @@ push_string_array(JsonbParseState **st, const char *key, int n, char **items)
 }
 
 /* The stored (complete) form of a tenant's settings. */
-Jsonb *
+Jsonb	   *
 profile_settings_jsonb(const TenantInfo *t)
 {
 	JsonbParseState *st = NULL;

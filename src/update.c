@@ -192,7 +192,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 		text	   *pw = DatumGetTextPP(row.values[PE_F_PASSWORD]);
 
 		row.values[PE_F_PASSWORD] = CStringGetTextDatum(
-			profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
+														profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
 	}
 
 	/* write it back; the trigger records the changes */
@@ -239,8 +239,8 @@ update_profile(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		Jsonb	   *payload = PG_ARGISNULL(1) ?
-			DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null"))) :
-			PG_GETARG_JSONB_P(1);
+		DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null"))) :
+		PG_GETARG_JSONB_P(1);
 
 		result = update_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0), payload);
 	}

@@ -134,7 +134,7 @@ profile_issue_verification(const ApiCall *ctx, const ProfileRow *row,
 {
 	char	   *token = new_token(ctx->tenant, row->tenant_id, &row->id, ctx->client, ctx->now);
 	const char *email = row->isnull[PE_F_EMAIL] ? NULL :
-		TextDatumGetCString(row->values[PE_F_EMAIL]);
+	TextDatumGetCString(row->values[PE_F_EMAIL]);
 	Datum		args[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	bool		isnull;
@@ -348,8 +348,8 @@ resend_verification(PG_FUNCTION_ARGS)
 	client = SPI_processed > 0 ? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
 	token = new_token(tenant, tenant_id, &profile_id, client, GetCurrentTransactionStartTimestamp());
 	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(
-		mail_json(DatumGetInt64(PG_GETARG_DATUM(0)), &profile_id, tenant_name, email,
-				  link_with_token(url, token)))));
+																		  mail_json(DatumGetInt64(PG_GETARG_DATUM(0)), &profile_id, tenant_name, email,
+																					link_with_token(url, token)))));
 	SPI_finish();
 	PG_RETURN_JSONB_P(result);
 }

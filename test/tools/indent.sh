@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# test/tools/indent.sh -- lay out the C sources as pgindent would, with
+# pg_bsd_indent 2.1.1 (Debian package pg-bsd-indent) and pgindent's options.
+# Our types come from typedefs.list; PostgreSQL's that we use are below.
+# src/core/pe_tables.c is generated (test/tools/gen_core_tables.py): left as is.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PG_TYPES="Datum Jsonb JsonbValue JsonbParseState JsonbIterator JsonbIteratorToken
+JsonbContainer FunctionCallInfo MemoryContext TimestampTz pg_uuid_t bytea text Oid
+int64 int32 int16 uint8 uint32 uint64 StringInfoData StringInfo HeapTuple TupleDesc
+TriggerData SPIPlanPtr SPITupleTable Portal HTAB HASHCTL HASH_SEQ_STATUS ErrorData
+ArrayType LWLock Size size_t int64_t uint8_t uint32_t ResourceOwner JsonLexContext
+Form_pg_attribute Form_pg_class crypto_hash_sha256_state shmem_startup_hook_type
+shmem_request_hook_type Numeric AttrNumber va_list"
+opts=""
+for t in $(cat typedefs.list) $PG_TYPES; do opts="$opts -T$t"; done
+for f in src/*.c src/*.h $(ls src/core/*.c src/core/*.h | grep -v pe_tables.c) test/unit/*.c test/fuzz/*.c; do
+	pg_bsd_indent -bad -bap -bbb -bc -bl -cli1 -cp33 -cdb -nce -d0 -di12 -nfc1 -i4 \
+		-l79 -lp -lpl -nip -npro -sac -tpg -ts4 $opts "$f" "$f.indented"
+	mv "$f.indented" "$f"
+done
