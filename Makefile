@@ -41,7 +41,7 @@ REGRESS = setup admin principal contract fields email phone uniqueness \
 REGRESS_OPTS = --inputdir=$(srcdir)
 
 # isolation specs (test/specs, test/expected)
-ISOLATION = unique_race register_race audit_chain
+ISOLATION = unique_race register_race audit_chain cache_invalidation
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (test/t): restarts, server log; PostgreSQL::Test::Cluster
