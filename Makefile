@@ -33,6 +33,10 @@ DATA = $(EXTENSION)--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = -lsodium
+# make ASSERTS=1: our Assert()s checked (the server's own need an assert build)
+ifdef ASSERTS
+PG_CPPFLAGS += -DUSE_ASSERT_CHECKING
+endif
 
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = setup admin principal contract fields email phone uniqueness \

@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 . test/cluster.sh
 
 install_deps || exit 1
-build_install || { echo "0 passed, 1 failed"; exit 1; }
+# with our Assert()s checked, as a CI build should
+build_install ASSERTS=1 || { echo "0 passed, 1 failed"; exit 1; }
 
 dir=/tmp/profile_ext_check
 cluster_start "$dir" 54329 || { echo "0 passed, 1 failed"; exit 1; }

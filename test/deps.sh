@@ -18,8 +18,9 @@ install_deps() {
 		apt-get install -y -q --no-install-recommends $DEBIAN_PACKAGES >/dev/null
 }
 
-# Build and install the extension into the server's directories.
+# Build and install the extension into the server's directories; extra
+# make arguments (ASSERTS=1) go to both steps.
 build_install() {
 	make -s clean >/dev/null 2>&1 || true
-	make -s >/dev/null && make -s install >/dev/null
+	make -s "$@" >/dev/null && make -s "$@" install >/dev/null
 }
