@@ -20,12 +20,6 @@
 
 #include "profile_ext.h"
 
-void
-profile_random_bytes(void *buf, size_t len)
-{
-	randombytes_buf(buf, len);
-}
-
 /* A random (version 4) UUID: trace ids. */
 void
 profile_uuid_v4(pg_uuid_t *out)
@@ -53,12 +47,6 @@ profile_uuid_v7(pg_uuid_t *out)
 		out->data[i] = (uint8) (ms >> (40 - 8 * i));
 	out->data[6] = (out->data[6] & 0x0F) | 0x70;
 	out->data[8] = (out->data[8] & 0x3F) | 0x80;
-}
-
-void
-profile_sha256(const void *data, size_t len, uint8 *out)
-{
-	crypto_hash_sha256(out, data, len);
 }
 
 /* A bytea holding a copy of data; palloc'd. */

@@ -62,10 +62,8 @@ extern void profile_rethrow_unique_as_exists(MemoryContext cxt)
 			pg_attribute_noreturn();
 
 /* crypto.c */
-extern void profile_random_bytes(void *buf, size_t len);
 extern void profile_uuid_v4(pg_uuid_t *out);
 extern void profile_uuid_v7(pg_uuid_t *out);
-extern void profile_sha256(const void *data, size_t len, uint8 *out);
 extern bytea *profile_token_hash(const char *token, size_t len);
 extern bytea *profile_bytea(const void *data, size_t len);
 extern char *profile_hash_password(const char *password, size_t len);

@@ -135,7 +135,6 @@ extern int	pe_field_by_name(const char *name, size_t len);
 
 /* UTF-8 helpers */
 extern size_t pe_utf8_chars(const char *s, size_t len);
-extern bool pe_has_control(const char *s, size_t len);
 
 /* Validators.  NULL means the value is acceptable. */
 extern const PeRule *pe_check_type(PeFieldType type, PeJsonKind kind);

@@ -120,15 +120,6 @@ is_space(uint32_t c)
 		c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-bool
-pe_has_control(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len;)
-		if (is_control(utf8_next(s, len, &i)))
-			return true;
-	return false;
-}
-
 const PeRule *
 pe_check_type(PeFieldType type, PeJsonKind kind)
 {

@@ -38,7 +38,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void) pe_field_by_name(s, size);
 	(void) pe_setting_lookup(s, size);
 	(void) pe_utf8_chars(s, size);
-	(void) pe_has_control(s, size);
 	(void) pe_check_username(s, size);
 	(void) pe_check_password(s, size);
 	for (int f = 0; f < PE_F__COUNT; f++)
