@@ -27,6 +27,32 @@
 
 #include "profile_ext.h"
 
+/*
+ * Run the body of an API function.  Whatever error it raises leaves no
+ * audit context behind, keeps the statement (which may carry a password or
+ * a token) out of the server log, and, for a unique violation on a
+ * profile's username, email or phone, becomes PROFILE_EXISTS (see
+ * errors.c).
+ */
+Jsonb	   *
+profile_api_call(FunctionCallInfo fcinfo, ApiBody body)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Jsonb	   *volatile result = NULL;
+
+	PG_TRY();
+	{
+		result = body(fcinfo);
+	}
+	PG_CATCH();
+	{
+		profile_audit_clear_context();
+		profile_rethrow_unique_as_exists(cxt);
+	}
+	PG_END_TRY();
+	return result;
+}
+
 /* Start an API call: trace id, SPI, caches, acting as the data owner. */
 void
 profile_call_begin(ApiCall *ctx)

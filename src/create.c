@@ -245,24 +245,18 @@ create_profile_internal(Jsonb *payload)
 	return result;
 }
 
+/* The body of create_profile, for profile_api_call. */
+static Jsonb *
+create_profile_body(FunctionCallInfo fcinfo)
+{
+	return create_profile_internal(PG_GETARG_JSONB_P(0));
+}
+
 PG_FUNCTION_INFO_V1(create_profile);
 
 /* profile.create_profile(jsonb) RETURNS jsonb */
 Datum
 create_profile(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Jsonb	   *result = NULL;
-
-	PG_TRY();
-	{
-		result = create_profile_internal(PG_GETARG_JSONB_P(0));
-	}
-	PG_CATCH();
-	{
-		profile_audit_clear_context();
-		profile_rethrow_hiding_statement(cxt);
-	}
-	PG_END_TRY();
-	PG_RETURN_JSONB_P(result);
+	PG_RETURN_JSONB_P(profile_api_call(fcinfo, create_profile_body));
 }

@@ -140,6 +140,8 @@ extern bool profile_parse_settings(Jsonb *settings, TenantInfo *out,
 								   FieldErrors *errs, const char *prefix);
 
 /* api.c: the steps every API call shares */
+typedef Jsonb *(*ApiBody) (FunctionCallInfo fcinfo);
+extern Jsonb *profile_api_call(FunctionCallInfo fcinfo, ApiBody body);
 extern void profile_call_begin(ApiCall *ctx);
 extern void profile_call_end(ApiCall *ctx);
 extern void profile_check_request(ApiCall *ctx, Jsonb *payload);

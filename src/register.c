@@ -425,30 +425,22 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	return result;
 }
 
+/* The body of register_user_profile, for profile_api_call. */
+static Jsonb *
+register_body(FunctionCallInfo fcinfo)
+{
+	Jsonb	   *payload = PG_ARGISNULL(1) ?
+	DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null"))) :
+	PG_GETARG_JSONB_P(1);
+
+	return register_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0), payload);
+}
+
 PG_FUNCTION_INFO_V1(register_user_profile);
 
 /* profile.register_user_profile(user_profile_id uuid, payload jsonb) RETURNS jsonb */
 Datum
 register_user_profile(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Jsonb	   *result = NULL;
-
-	PG_TRY();
-	{
-		Jsonb	   *payload;
-
-		if (PG_ARGISNULL(1))
-			payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null")));
-		else
-			payload = PG_GETARG_JSONB_P(1);
-		result = register_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0), payload);
-	}
-	PG_CATCH();
-	{
-		profile_audit_clear_context();
-		profile_rethrow_hiding_statement(cxt);
-	}
-	PG_END_TRY();
-	PG_RETURN_JSONB_P(result);
+	PG_RETURN_JSONB_P(profile_api_call(fcinfo, register_body));
 }

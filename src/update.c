@@ -227,28 +227,22 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	return result;
 }
 
+/* The body of update_profile, for profile_api_call. */
+static Jsonb *
+update_body(FunctionCallInfo fcinfo)
+{
+	Jsonb	   *payload = PG_ARGISNULL(1) ?
+	DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null"))) :
+	PG_GETARG_JSONB_P(1);
+
+	return update_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0), payload);
+}
+
 PG_FUNCTION_INFO_V1(update_profile);
 
 /* profile.update_profile(id uuid, payload jsonb) RETURNS jsonb */
 Datum
 update_profile(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Jsonb	   *result = NULL;
-
-	PG_TRY();
-	{
-		Jsonb	   *payload = PG_ARGISNULL(1) ?
-		DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null"))) :
-		PG_GETARG_JSONB_P(1);
-
-		result = update_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0), payload);
-	}
-	PG_CATCH();
-	{
-		profile_audit_clear_context();
-		profile_rethrow_unique_as_exists(cxt);
-	}
-	PG_END_TRY();
-	PG_RETURN_JSONB_P(result);
+	PG_RETURN_JSONB_P(profile_api_call(fcinfo, update_body));
 }

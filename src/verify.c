@@ -231,28 +231,20 @@ verify_internal(text *token)
 	return result;
 }
 
+/* The body of verify_profile, for profile_api_call. */
+static Jsonb *
+verify_body(FunctionCallInfo fcinfo)
+{
+	return verify_internal(PG_ARGISNULL(0) ? cstring_to_text("") : PG_GETARG_TEXT_PP(0));
+}
+
 PG_FUNCTION_INFO_V1(verify_profile);
 
 /* profile.verify_profile(token text) RETURNS jsonb */
 Datum
 verify_profile(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Jsonb	   *result = NULL;
-
-	PG_TRY();
-	{
-		text	   *token = PG_ARGISNULL(0) ? cstring_to_text("") : PG_GETARG_TEXT_PP(0);
-
-		result = verify_internal(token);
-	}
-	PG_CATCH();
-	{
-		profile_audit_clear_context();
-		profile_rethrow_hiding_statement(cxt);
-	}
-	PG_END_TRY();
-	PG_RETURN_JSONB_P(result);
+	PG_RETURN_JSONB_P(profile_api_call(fcinfo, verify_body));
 }
 
 PG_FUNCTION_INFO_V1(mark_verification_sent);
