@@ -53,6 +53,28 @@ profile_api_call(FunctionCallInfo fcinfo, ApiBody body)
 	return result;
 }
 
+/* A jsonb argument of an API function; SQL NULL is JSON null (INVALID_REQUEST). */
+Jsonb	   *
+profile_payload_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null")));
+	return PG_GETARG_JSONB_P(argno);
+}
+
+/*
+ * The opening every profile-writing call shares: begin, check the request's
+ * shape, read its keys, resolve principal, tenant, contract and rate limit.
+ */
+void
+profile_call_open(ApiCall *ctx, Jsonb *payload, ProfileInput *in)
+{
+	profile_call_begin(ctx);
+	profile_check_request(ctx, payload);
+	profile_read_payload(payload, in);
+	profile_resolve_caller(ctx, in, true);
+}
+
 /* Start an API call: trace id, SPI, caches, acting as the data owner. */
 void
 profile_call_begin(ApiCall *ctx)

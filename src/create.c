@@ -151,6 +151,16 @@ profile_taken_field(int64 tenant_id, const Datum *values, const bool *isnull,
 	return NULL;
 }
 
+/* Replace the clear-text password of a checked row by its Argon2id hash. */
+void
+profile_hash_row_password(ProfileRow *row)
+{
+	text	   *pw = DatumGetTextPP(row->values[PE_F_PASSWORD]);
+
+	row->values[PE_F_PASSWORD] =
+		CStringGetTextDatum(profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
+}
+
 /* The tenant's wizard URL with every "{id}" replaced by the profile id. */
 char	   *
 profile_wizard_url(const char *template, const pg_uuid_t *id)
@@ -181,10 +191,7 @@ create_profile_internal(Jsonb *payload)
 	FieldErrors errs;
 	Jsonb	   *result;
 
-	profile_call_begin(&ctx);
-	profile_check_request(&ctx, payload);
-	profile_read_payload(payload, &in);
-	profile_resolve_caller(&ctx, &in, true);
+	profile_call_open(&ctx, payload, &in);
 
 	/* fields, then completeness; all errors together */
 	errs = in.errs;
@@ -198,12 +205,7 @@ create_profile_internal(Jsonb *payload)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
 	if (!row.isnull[PE_F_PASSWORD])
-	{
-		text	   *pw = DatumGetTextPP(row.values[PE_F_PASSWORD]);
-
-		row.values[PE_F_PASSWORD] = CStringGetTextDatum(
-														profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
-	}
+		profile_hash_row_password(&row);
 
 	row.tenant_id = ctx.tenant->id;
 	row.tenant_name = ctx.tenant->name;

@@ -246,10 +246,13 @@ extern void profile_check_complete(const ProfileInput *in,
 								   FieldErrors *errs, bool *incomplete);
 extern void profile_resolve_caller(ApiCall *ctx, const ProfileInput *in,
 								   bool writes);
+extern void profile_call_open(ApiCall *ctx, Jsonb *payload, ProfileInput *in);
+extern Jsonb *profile_payload_arg(FunctionCallInfo fcinfo, int argno);
 
 /* create.c */
 extern bool profile_insert_row(ApiCall *ctx, const ProfileRow *row, bool fresh);
 extern char *profile_wizard_url(const char *template, const pg_uuid_t *id);
+extern void profile_hash_row_password(ProfileRow *row);
 extern const char *profile_taken_field(int64 tenant_id, const Datum *values,
 									   const bool *isnull, const pg_uuid_t *exclude);
 

@@ -429,11 +429,8 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 static Jsonb *
 register_body(FunctionCallInfo fcinfo)
 {
-	Jsonb	   *payload = PG_ARGISNULL(1) ?
-	DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null"))) :
-	PG_GETARG_JSONB_P(1);
-
-	return register_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0), payload);
+	return register_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0),
+							 profile_payload_arg(fcinfo, 1));
 }
 
 PG_FUNCTION_INFO_V1(register_user_profile);

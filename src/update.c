@@ -103,10 +103,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	int			n = 0;
 	Jsonb	   *result;
 
-	profile_call_begin(&ctx);
-	profile_check_request(&ctx, payload);
-	profile_read_payload(payload, &in);
-	profile_resolve_caller(&ctx, &in, true);
+	profile_call_open(&ctx, payload, &in);
 
 	errs = in.errs;
 	if (id == NULL)
@@ -188,12 +185,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 						  "a profile with this %s already exists", field);
 	}
 	if (in.present[PE_F_PASSWORD])
-	{
-		text	   *pw = DatumGetTextPP(row.values[PE_F_PASSWORD]);
-
-		row.values[PE_F_PASSWORD] = CStringGetTextDatum(
-														profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
-	}
+		profile_hash_row_password(&row);
 
 	/* write it back; the trigger records the changes */
 	build_update_plan();
@@ -231,11 +223,8 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 static Jsonb *
 update_body(FunctionCallInfo fcinfo)
 {
-	Jsonb	   *payload = PG_ARGISNULL(1) ?
-	DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("null"))) :
-	PG_GETARG_JSONB_P(1);
-
-	return update_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0), payload);
+	return update_internal(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0),
+						   profile_payload_arg(fcinfo, 1));
 }
 
 PG_FUNCTION_INFO_V1(update_profile);
