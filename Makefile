@@ -8,6 +8,8 @@ OBJS = \
 	src/core/pe_errors.o \
 	src/core/pe_fields.o \
 	src/core/pe_tables.o \
+	src/core/pe_json.o \
+	src/core/pe_url.o \
 	src/core/pe_validate.o \
 	src/admin.o \
 	src/api.o \
@@ -28,7 +30,9 @@ OBJS = \
 	src/verify.o
 PGFILEDESC = "profile_ext - profile creation inside the database"
 
-DATA = $(EXTENSION)--$(EXTVERSION).sql
+# the released install script and the upgrade scripts: CREATE EXTENSION
+# runs 1.0, then each upgrade in turn
+DATA = $(EXTENSION)--1.0.sql $(EXTENSION)--1.0--1.1.sql
 
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
@@ -41,11 +45,11 @@ endif
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = setup admin principal contract fields email phone uniqueness \
 	register trail chain \
-	onboard verification privileges postgrest ratelimit errors seeds audit cleanup
+	onboard verification privileges security malformed limits postgrest ratelimit errors seeds audit cleanup
 REGRESS_OPTS = --inputdir=$(srcdir)
 
 # isolation specs (test/specs, test/expected)
-ISOLATION = unique_race register_race audit_chain cache_invalidation
+ISOLATION = unique_race register_race audit_chain cache_invalidation mailers seal_race
 ISOLATION_OPTS = --inputdir=$(srcdir)/test
 
 # TAP tests (test/t): restarts, server log; PostgreSQL::Test::Cluster

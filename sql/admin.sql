@@ -21,6 +21,17 @@ SELECT regress.err($$SELECT profile.create_tenant('bad', '{"colour": "red", "ena
 SELECT regress.err($$SELECT profile.create_tenant('bad', '{"incomplete_profiles": true}')$$);
 SELECT regress.err($$SELECT profile.create_tenant('bad', '{"wizard_url": "https://x.example/onboard"}')$$);
 SELECT regress.err($$SELECT profile.create_tenant('bad', '{"wizard_url": "onboard/{id}"}')$$);
+-- the URL rule holds for the links a wizard_url makes, once {id} is filled in
+SELECT u AS wizard_url, regress.err(format('SELECT profile.create_tenant(%L, %L)', 'w-' || n,
+	jsonb_build_object('wizard_url', u)))->'detail'->'errors'->0->>'rule' AS rule
+  FROM unnest(ARRAY['https://one.example/onboarding/{id}', 'https://one.example/o?profile={id}#start',
+	'https://one.example/{id}/<script>', 'https://one.example:0/{id}', 'https://user@one.example/{id}',
+	'https://one.example/{id} x', 'https://one.example/{ id }']) WITH ORDINALITY AS t(u, n);
+SELECT u AS verification_url, regress.err(format('SELECT profile.create_tenant(%L, %L)', 'vu-' || n,
+	jsonb_build_object('verification_url', u)))->'detail'->'errors'->0->>'rule' AS rule
+  FROM unnest(ARRAY['https://app.example/verify', 'https://app.example/verify?lang=fi#top',
+	'', 'https://', 'http://[::1]:65536/v', 'https://app.example/"v"']) WITH ORDINALITY AS t(u, n);
+SELECT regress.err($$SELECT profile.create_tenant('bad', '{"verification_url": 42}')$$)->'detail';
 SELECT regress.err($$SELECT profile.create_tenant('bad', '{"verification_ttl": "a while"}')$$);
 SELECT regress.err($$SELECT profile.create_tenant('bad', '{"verification_ttl": "-1 hour"}')$$);
 SELECT regress.err($$SELECT profile.create_tenant('bad', '{"default_roles": ["boss"], "allowed_roles": ["user"]}')$$);

@@ -48,7 +48,15 @@ SELECT regress.try('{"tenantName": "pr", "email": "claims6@example.com"}');
 -- after a PostgREST transaction the setting reads as an empty string
 SELECT set_config('request.jwt.claims', '', true) IS NOT NULL;
 SELECT regress.try('{"tenantName": "pr", "email": "claims7@example.com"}');
+-- a "sub" or "tenant" that is there but not a string lets nobody in:
+-- ignoring a "tenant" array would let the caller pick any tenant
+SELECT c AS claims, regress.try('{"tenantName": "pr-2", "email": "claims9@example.com"}')->'detail'->>'code' AS code
+  FROM unnest(ARRAY['{"sub": 42}', '{"sub": ["pr-client"]}', '{"sub": null}', '{"sub": {"name": "pr-client"}}',
+	'{"sub": "pr-client", "tenant": ["pr", "pr-2"]}', '{"sub": "pr-client", "tenant": 7}',
+	'{"sub": "pr-client", "tenant": null}', '{"sub": "pr-client", "tenant": {}}']) c
+ WHERE set_config('request.jwt.claims', c, true) IS NOT NULL;
 COMMIT;
+SELECT count(*) AS stored FROM profile_data.profiles WHERE email = 'claims9@example.com';
 SELECT client, data->>'email' AS email FROM profile.audit_events WHERE data->>'email' LIKE 'claims%' ORDER BY id;
 
 -- the client's contract applies to claims as to tokens

@@ -2,7 +2,8 @@
 -- access token and tenant that the contract adds
 \set VERBOSITY terse
 
--- Crafter Profile (004): POST /api/1/profile/create
+-- Crafter Profile (004): POST /api/1/profile/create.  Its form sends
+-- "verificationUrl" without a value: in JSON that is null, "not given".
 SELECT profile.create_tenant('sample-tenant') IS NOT NULL;
 SELECT profile.create_client('crafter-app') IS NOT NULL;
 SELECT profile.grant_contract('crafter-app', 'create_customer_api');
@@ -15,7 +16,7 @@ SELECT regress.try(jsonb_build_object(
 	'email', 'john.doe@example.com',
 	'enabled', 'false',
 	'attributes', '{"firstName":"John","lastName":"Doe"}',
-	'verificationUrl', ''));
+	'verificationUrl', NULL));
 -- the same again: PROFILE_EXISTS
 SELECT regress.try(jsonb_build_object('accessTokenId', :'crafter', 'tenantName', 'sample-tenant',
 	'username', 'john.doe', 'password', 'passw0rd', 'email', 'john.doe@example.com', 'enabled', 'false'));

@@ -28,19 +28,20 @@
 
 #include "profile_ext.h"
 
+/* The data owner's section of an admin function (see api.c). */
+static OwnerSection admin_owner;
+
 static void
 admin_begin(pg_uuid_t *trace_id)
 {
 	profile_uuid_v4(trace_id);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	profile_owner_begin(&admin_owner);
 }
 
 static void
 admin_end(void)
 {
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	profile_owner_end(&admin_owner);
 }
 
 /*

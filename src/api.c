@@ -6,14 +6,18 @@
  *
  * Privileges.  The API functions are SECURITY INVOKER at the SQL level:
  * the caller needs EXECUTE (given by profile.grant_api) and nothing on
- * profile_data.  After the caller's role has been read, the call switches
- * to the owner of profile_data for its own saved, fully schema-qualified
- * statements, in the way fmgr_security_definer does (SetUserIdAndSecContext
- * with SECURITY_LOCAL_USERID_CHANGE), but without the GUC save and restore
- * that a SECURITY DEFINER ... SET search_path function pays on every call.
- * No statement of ours depends on search_path.  If the call fails, the
- * transaction (or subtransaction) abort restores the user id, as it does
- * for SECURITY DEFINER functions.
+ * profile_data, and the call must know who the caller is (current_user
+ * decides between the admin principal, trusted claims and nothing).  Once
+ * the caller's role has been read, the call acts as the owner of
+ * profile_data for its own saved statements (profile_owner_begin): inside
+ * a security-restricted operation, with search_path = pg_catalog, pg_temp,
+ * as PostgreSQL runs a table owner's index expressions during VACUUM or
+ * REINDEX.  Every operator and function in our statements is
+ * schema-qualified besides; the pinned search_path makes sure that nothing
+ * a caller planted in a schema of its own, or in pg_temp, is ever resolved
+ * while the owner's rights are in effect.  If the call fails, the
+ * (sub)transaction abort restores the user id and search_path, as for
+ * SECURITY DEFINER functions.
  *
  *-------------------------------------------------------------------------
  */
@@ -67,35 +71,32 @@ profile_payload_arg(FunctionCallInfo fcinfo, int argno)
  * shape, read its keys, resolve principal, tenant, contract and rate limit.
  */
 void
-profile_call_open(ApiCall *ctx, Jsonb *payload, ProfileInput *in)
+profile_call_open(ApiCall *ctx, const char *writer, Jsonb *payload,
+				  ProfileInput *in)
 {
-	profile_call_begin(ctx);
+	profile_call_begin(ctx, writer);
 	profile_check_request(ctx, payload);
 	profile_read_payload(payload, in);
 	profile_resolve_caller(ctx, in, true);
 }
 
-/* Start an API call: trace id, SPI, caches, acting as the data owner. */
+/*
+ * Start an API call: trace id, then act as the data owner (cache.c).
+ * writer: the name of a function that writes, which a read-only
+ * transaction refuses here, before any work is done or counted (the
+ * password hash, the rate limit); NULL for a function that only reads.
+ */
 void
-profile_call_begin(ApiCall *ctx)
+profile_call_begin(ApiCall *ctx, const char *writer)
 {
-	MemoryContext callcxt = CurrentMemoryContext;
-
 	memset(ctx, 0, sizeof(*ctx));
+	if (writer)
+		PreventCommandIfReadOnly(writer);
 	profile_require_preload();
 	profile_uuid_v4(&ctx->trace_id);
 	ctx->now = GetCurrentTransactionStartTimestamp();
 	ctx->caller = GetUserId();
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	/* our own allocations belong to the caller's context */
-	MemoryContextSwitchTo(callcxt);
-
-	profile_cache_begin();
-	GetUserIdAndSecContext(&ctx->save_userid, &ctx->save_sec_context);
-	SetUserIdAndSecContext(profile_data_owner(),
-						   ctx->save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	profile_owner_begin(&ctx->owner);
 }
 
 /* Is the call made by PostgREST (the setting request.method is set)? */
@@ -123,13 +124,17 @@ profile_set_http_status(int status)
 							 GUC_ACTION_LOCAL, true, 0, false);
 }
 
-/* End an API call that succeeded. */
+/*
+ * End an API call that succeeded.  The HTTP status for PostgREST is set
+ * after search_path is restored, which undoes every setting made while
+ * acting as the owner.
+ */
 void
 profile_call_end(ApiCall *ctx)
 {
-	SetUserIdAndSecContext(ctx->save_userid, ctx->save_sec_context);
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
+	profile_owner_end(&ctx->owner);
+	if (ctx->http_status)
+		profile_set_http_status(ctx->http_status);
 }
 
 /* Depth of a jsonb container (a flat object or array is 1), up to limit+1. */
@@ -174,11 +179,13 @@ profile_check_request(ApiCall *ctx, Jsonb *payload)
 
 /*
  * The "sub" and "tenant" of request.jwt.claims, if the setting holds a JSON
- * object with a string "sub".  PostgREST sets it per transaction; after
- * such a transaction it reads as an empty string, not NULL.
+ * object with a "sub".  PostgREST sets it per transaction; after such a
+ * transaction it reads as an empty string, not NULL.  A "sub" or "tenant"
+ * that is there but not a string is UNAUTHENTICATED: ignoring it would let
+ * the caller pick any tenant.
  */
 static bool
-read_claims(char **sub, char **tenant)
+read_claims(const ApiCall *ctx, char **sub, char **tenant)
 {
 	const char *raw = GetConfigOption("request.jwt.claims", true, false);
 	Jsonb	   *claims;
@@ -197,13 +204,19 @@ read_claims(char **sub, char **tenant)
 	k.val.string.val = "sub";
 	k.val.string.len = 3;
 	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
-	if (v == NULL || v->type != jbvString)
+	if (v == NULL)
 		return false;
+	if (v->type != jbvString)
+		profile_raise(PE_E_UNAUTHENTICATED, &ctx->trace_id, NULL, NULL,
+					  "the JWT claim \"sub\" must be a string");
 	*sub = pnstrdup(v->val.string.val, v->val.string.len);
 	k.val.string.val = "tenant";
 	k.val.string.len = 6;
 	v = findJsonbValueFromContainer(&claims->root, JB_FOBJECT, &k);
-	if (v && v->type == jbvString)
+	if (v && v->type != jbvString)
+		profile_raise(PE_E_UNAUTHENTICATED, &ctx->trace_id, NULL, NULL,
+					  "the JWT claim \"tenant\" must be a string");
+	if (v)
 		*tenant = pnstrdup(v->val.string.val, v->val.string.len);
 	return true;
 }
@@ -220,9 +233,9 @@ token_allows(const TokenInfo *tok, const char *tenant)
 }
 
 /*
- * Principal, tenant and contract (SPEC section 2), in that order.  writes:
- * the call creates or changes a profile, so the tenant's required contract
- * applies.
+ * Principal, tenant, contract and rate limit (README, "Who is calling"),
+ * in that order.  writes: the call creates, changes or removes a profile,
+ * so the tenant's required contract applies.
  */
 void
 profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
@@ -253,7 +266,7 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
 		ctx->client = tok->client_name;
 	}
 	/* 2. JWT claims, from a role an admin trusts with them (only) */
-	else if (profile_trusts_claims(ctx->caller) && read_claims(&sub, &claims_tenant))
+	else if (profile_trusts_claims(ctx->caller) && read_claims(ctx, &sub, &claims_tenant))
 	{
 		ctx->client_id = profile_lookup_client(sub, strlen(sub));
 		if (ctx->client_id < 0)

@@ -141,14 +141,12 @@ chain_head(int64 tenant_id, const pg_uuid_t *profile_id, int32 *seq,
 	*seq = 0;
 	if (SPI_processed > 0)
 	{
-		bool		isnull;
-		bytea	   *h;
+		const uint8 *h = profile_spi_hash(0, 2, "audit_events");
 
-		*seq = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-										   SPI_tuptable->tupdesc, 1, &isnull));
-		h = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 2, &isnull));
-		memcpy(hash, VARDATA_ANY(h), PROFILE_HASH_LEN);
+		*seq = DatumGetInt32(profile_spi_required(0, 1, "audit_events"));
+		if (h == NULL)
+			profile_spi_required(0, 2, "audit_events");
+		memcpy(hash, h, PROFILE_HASH_LEN);
 	}
 }
 
@@ -399,6 +397,7 @@ profile_audit_trigger(PG_FUNCTION_ARGS)
 	AuditEvent	ev;
 	pg_uuid_t	trace_id;
 	bool		isnull;
+	OwnerSection owner;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -444,10 +443,9 @@ profile_audit_trigger(PG_FUNCTION_ARGS)
 		ev.data = change_document(td->tg_trigtuple, tup, desc);
 	}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	profile_owner_begin(&owner);
 	profile_audit_append(&ev);
-	SPI_finish();
+	profile_owner_end(&owner);
 
 	return PointerGetDatum(tup);
 }

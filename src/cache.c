@@ -42,6 +42,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -143,6 +144,11 @@ static SavedPlan marked_plan = {
 	"SELECT role::pg_catalog.oid FROM profile_data.role_grants"
 	" WHERE privilege OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}
+};
+
+static SavedPlan tenant_name_plan = {
+	"SELECT name FROM profile_data.tenants WHERE id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
 };
 
 static SavedPlan client_plan = {
@@ -322,8 +328,11 @@ profile_lookup_tenant(const char *name, size_t len)
 	info.name = pnstrdup(name, len);
 	MemoryContextSwitchTo(old);
 	if (errs.count > 0)
-		elog(ERROR, "settings of tenant \"%s\" are invalid: %s: %s",
-			 info.name, errs.items[0].field, errs.items[0].message);
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("a row of table \"profile_data.tenants\" is damaged"),
+				errdetail("The settings of tenant \"%s\" break a rule: %s %s.",
+						  info.name, errs.items[0].field, errs.items[0].message));
 
 	e = hash_search(tenant_cache, key, HASH_ENTER, &found);
 	e->info = info;
@@ -534,4 +543,137 @@ profile_data_owner(void)
 		ReleaseSysCache(tup);
 	}
 	return data_owner;
+}
+
+/* The search_path every statement of ours runs under (see api.c). */
+#define SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
+/*
+ * Start acting as the owner of profile_data: connect SPI (the caller's
+ * memory context stays current), make sure the caches are usable, switch
+ * to the owner's user id inside a security-restricted operation, and pin
+ * search_path, exactly as PostgreSQL does for maintenance commands that run
+ * a table owner's code.  Nothing the caller defined -- an operator, a
+ * function, a temporary object -- can be reached by our statements from
+ * here on.  If the call fails, the (sub)transaction abort restores the
+ * user id and search_path; profile_owner_end restores them on success.
+ */
+void
+profile_owner_begin(OwnerSection *s)
+{
+	MemoryContext callcxt = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(callcxt);
+	profile_cache_begin();
+
+	GetUserIdAndSecContext(&s->save_userid, &s->save_sec_context);
+	SetUserIdAndSecContext(profile_data_owner(),
+						   s->save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	s->guc_nestlevel = 0;
+	if (namespace_search_path == NULL ||
+		strcmp(namespace_search_path, SAFE_SEARCH_PATH) != 0)
+	{
+		s->guc_nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", SAFE_SEARCH_PATH,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+}
+
+/* Stop acting as the owner: search_path, user id, SPI as they were. */
+void
+profile_owner_end(OwnerSection *s)
+{
+	if (s->guc_nestlevel > 0)
+		AtEOXact_GUC(false, s->guc_nestlevel);
+	SetUserIdAndSecContext(s->save_userid, s->save_sec_context);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/* Column col (1-based) of row row of the last SPI result. */
+Datum
+profile_spi_value(uint64 row, int col, bool *isnull)
+{
+	Assert(row < SPI_processed);
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col,
+						 isnull);
+}
+
+/*
+ * The same, for a column our rows always have: a NULL there means the row
+ * was damaged behind the extension's back, which is reported rather than
+ * followed (table: the table the row came from, for the message).
+ */
+Datum
+profile_spi_required(uint64 row, int col, const char *table)
+{
+	bool		isnull;
+	Datum		d = profile_spi_value(row, col, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("a row of table \"profile_data.%s\" is damaged", table),
+				errdetail("Column \"%s\" is null.",
+						  SPI_fname(SPI_tuptable->tupdesc, col)));
+	return d;
+}
+
+/* The text of a required text column, palloc'd. */
+char *
+profile_spi_text(uint64 row, int col, const char *table)
+{
+	return TextDatumGetCString(profile_spi_required(row, col, table));
+}
+
+/*
+ * A stored SHA-256 (bytea of 32 bytes); NULL if the column is null.  Any
+ * other length means the row was damaged, and is reported.
+ */
+const uint8 *
+profile_spi_hash(uint64 row, int col, const char *table)
+{
+	bool		isnull;
+	Datum		d = profile_spi_value(row, col, &isnull);
+	bytea	   *b;
+
+	if (isnull)
+		return NULL;
+	b = DatumGetByteaPP(d);
+	if (VARSIZE_ANY_EXHDR(b) != 32)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("a row of table \"profile_data.%s\" is damaged", table),
+				errdetail("Column \"%s\" holds %d bytes, not the 32 of a SHA-256.",
+						  SPI_fname(SPI_tuptable->tupdesc, col),
+						  (int) VARSIZE_ANY_EXHDR(b)));
+	return (const uint8 *) VARDATA_ANY(b);
+}
+
+/*
+ * The tenant whose id a stored row names.  NULL if no tenant has that id;
+ * a tenant whose stored name breaks the name rule (possible only behind
+ * the extension's back) is reported, never looked up.
+ */
+const TenantInfo *
+profile_tenant_by_id(int64 tenant_id)
+{
+	Datum		arg = Int64GetDatum(tenant_id);
+	char	   *name;
+
+	profile_exec(&tenant_name_plan, &arg, NULL, true, 1);
+	if (SPI_processed == 0)
+		return NULL;
+	name = profile_spi_text(0, 1, "tenants");
+	if (pe_check_name(name, strlen(name)) != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("a row of table \"profile_data.tenants\" is damaged"),
+				errdetail("The name of tenant " INT64_FORMAT " is not 1 to 64 of a-z, 0-9, . _ -.",
+						  tenant_id));
+	return profile_lookup_tenant(name, strlen(name));
 }

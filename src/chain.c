@@ -35,6 +35,7 @@
 
 #include <sodium.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -214,10 +215,19 @@ verify_events(int64 tenant_id, int64 *count)
 			const uint8 *stored;
 			uint8		hash[PROFILE_HASH_LEN];
 
+			CHECK_FOR_INTERRUPTS();
 			MemoryContextReset(rowcxt);
 			old = MemoryContextSwitchTo(rowcxt);
 			for (int c = 0; c < 14; c++)
 				d[c] = SPI_getbinval(tup, desc, c + 1, &n[c]);
+			if (n[0] || n[1] || n[2] || n[3] || n[5] || n[6] || n[10] || n[11])
+			{
+				MemoryContextSwitchTo(old);
+				return broken("event", *count, n[0] ? -1 : DatumGetInt64(d[0]),
+							  n[3] ? NULL : DatumGetUUIDP(d[3]),
+							  n[11] ? 0 : DatumGetInt32(d[11]),
+							  "a column that is never null is null: the event was damaged");
+			}
 			id = DatumGetInt64(d[0]);
 			memset(&ev, 0, sizeof(ev));
 			ev.tenant_id = tenant_id;
@@ -334,8 +344,12 @@ verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 		Oid			types[2] = {INT8OID, INT4OID};
 		uint8		hash[PROFILE_HASH_LEN];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int c = 0; c < 6; c++)
 			d[c] = SPI_getbinval(seals->vals[i], seals->tupdesc, c + 1, &n[c]);
+		if (n[0] || n[1] || n[2] || n[3])
+			return broken("seal", events, -1, NULL, n[0] ? 0 : DatumGetInt32(d[0]),
+						  "a column that is never null is null: the seal was damaged");
 		seq = DatumGetInt32(d[0]);
 		sprev = bytea_hash(d[4], n[4]);
 		stored = bytea_hash(d[5], n[5]);
@@ -366,8 +380,12 @@ verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 			const uint8 *hh;
 			const uint8 *eh;
 
+			CHECK_FOR_INTERRUPTS();
 			for (int c = 0; c < 5; c++)
 				hd[c] = SPI_getbinval(SPI_tuptable->vals[h], SPI_tuptable->tupdesc, c + 1, &hn[c]);
+			if (hn[0] || hn[1])
+				return broken("seal", events, -1, NULL, seq,
+							  "a sealed head was damaged");
 			heads[h].profile_id = *DatumGetUUIDP(hd[0]);
 			heads[h].chain_seq = DatumGetInt32(hd[1]);
 			hh = bytea_hash(hd[2], hn[2]);
@@ -404,9 +422,9 @@ verify_audit_chain(PG_FUNCTION_ARGS)
 	int64		events;
 	int64		seals = 0;
 	Jsonb	   *result;
+	OwnerSection owner;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	profile_owner_begin(&owner);
 	tenant_id = tenant_id_of(tenant, false);
 	result = verify_events(tenant_id, &events);
 	if (result == NULL)
@@ -423,8 +441,52 @@ verify_audit_chain(PG_FUNCTION_ARGS)
 	}
 	MemoryContextSwitchTo(callcxt);
 	result = DatumGetJsonbPCopy(JsonbPGetDatum(result));
-	SPI_finish();
+	profile_owner_end(&owner);
 	PG_RETURN_JSONB_P(result);
+}
+
+/*
+ * Record a seal (arguments: tenant_id, seal_seq, sealed_at, sealed_by,
+ * heads, prev_hash, hash).  Sealers of one tenant are serialised by the
+ * tenant row's lock; under REPEATABLE READ or SERIALIZABLE the second
+ * cannot see the first one's seal and would take its seal_seq: that is a
+ * serialization failure (40001), for the client to retry, not a unique
+ * violation.
+ */
+static void
+insert_seal(Datum *args, const char *nulls, const char *tenant)
+{
+	static Oid	types[7] = {INT8OID, INT4OID, TIMESTAMPTZOID, TEXTOID, INT4OID, BYTEAOID, BYTEAOID};
+	MemoryContext cxt = CurrentMemoryContext;
+	int			rc = 0;
+
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args("INSERT INTO profile_data.audit_seals"
+								   " (tenant_id, seal_seq, sealed_at, sealed_by, heads, prev_hash, hash)"
+								   " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types, args, nulls,
+								   false, 0);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && IsolationUsesXactSnapshot())
+		{
+			FlushErrorState();
+			ereport(ERROR,
+					errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					errmsg("could not serialize access due to a concurrent seal of tenant \"%s\"",
+						   tenant),
+					errhint("Retry the transaction."));
+		}
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "could not record seal");
 }
 
 PG_FUNCTION_INFO_V1(seal_audit_chain);
@@ -448,9 +510,9 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 	char	   *by = GetUserNameFromId(GetUserId(), false);
 	JsonbParseState *st = NULL;
 	Jsonb	   *result;
+	OwnerSection owner;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	profile_owner_begin(&owner);
 	/* one sealer per tenant at a time; creates are not held up */
 	tenant_id = tenant_id_of(tenant, true);
 	a1[0] = Int64GetDatum(tenant_id);
@@ -461,11 +523,12 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_execute_with_args failed");
 	if (SPI_processed > 0)
 	{
-		bool		isnull;
+		const uint8 *h = profile_spi_hash(0, 2, "audit_seals");
 
-		seq = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		memcpy(prev, bytea_hash(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull), false),
-			   PROFILE_HASH_LEN);
+		seq = DatumGetInt32(profile_spi_required(0, 1, "audit_seals"));
+		if (h == NULL)
+			profile_spi_required(0, 2, "audit_seals");	/* reports it */
+		memcpy(prev, h, PROFILE_HASH_LEN);
 	}
 
 	rc = SPI_execute_with_args("WITH heads AS ("
@@ -486,17 +549,19 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 	heads = palloc(sizeof(SealHead) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		bool		isnull;
+		const uint8 *h;
 
-		heads[i].profile_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		heads[i].chain_seq = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		memcpy(heads[i].hash, bytea_hash(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull), false),
-			   PROFILE_HASH_LEN);
+		CHECK_FOR_INTERRUPTS();
+		heads[i].profile_id = *DatumGetUUIDP(profile_spi_required(i, 1, "audit_events"));
+		heads[i].chain_seq = DatumGetInt32(profile_spi_required(i, 2, "audit_events"));
+		h = profile_spi_hash(i, 3, "audit_events");
+		if (h == NULL)
+			profile_spi_required(i, 3, "audit_events");
+		memcpy(heads[i].hash, h, PROFILE_HASH_LEN);
 	}
 
 	if (n > 0)
 	{
-		Oid			t2[7] = {INT8OID, INT4OID, TIMESTAMPTZOID, TEXTOID, INT4OID, BYTEAOID, BYTEAOID};
 		Datum		a2[7];
 		char		n2[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 		Oid			t3[5] = {INT8OID, INT4OID, UUIDARRAYOID, INT4ARRAYOID, BYTEAARRAYOID};
@@ -514,11 +579,7 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 		a2[5] = seq > 0 ? PointerGetDatum(profile_bytea(prev, PROFILE_HASH_LEN)) : (Datum) 0;
 		n2[5] = seq > 0 ? ' ' : 'n';
 		a2[6] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
-		rc = SPI_execute_with_args("INSERT INTO profile_data.audit_seals"
-								   " (tenant_id, seal_seq, sealed_at, sealed_by, heads, prev_hash, hash)"
-								   " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, t2, a2, n2, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "could not record seal");
+		insert_seal(a2, n2, tenant);
 		for (int i = 0; i < n; i++)
 		{
 			pids[i] = UUIDPGetDatum(&heads[i].profile_id);
@@ -552,6 +613,6 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 		profile_push_text(&st, "hash", hex);
 	}
 	result = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
-	SPI_finish();
+	profile_owner_end(&owner);
 	PG_RETURN_JSONB_P(result);
 }

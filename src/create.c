@@ -36,13 +36,13 @@ static SavedPlan probe_plan = {
 	"SELECT"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 	"   AND pg_catalog.lower(username) OPERATOR(pg_catalog.=) pg_catalog.lower($2)"
-	"   AND id IS DISTINCT FROM $5),"
+	"   AND ($5 IS NULL OR id OPERATOR(pg_catalog.<>) $5)),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 	"   AND pg_catalog.lower(email) OPERATOR(pg_catalog.=) pg_catalog.lower($3)"
-	"   AND id IS DISTINCT FROM $5),"
+	"   AND ($5 IS NULL OR id OPERATOR(pg_catalog.<>) $5)),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 	"   AND mobile_phone_number OPERATOR(pg_catalog.=) $4"
-	"   AND id IS DISTINCT FROM $5)",
+	"   AND ($5 IS NULL OR id OPERATOR(pg_catalog.<>) $5))",
 	5, {INT8OID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}
 };
 
@@ -189,18 +189,23 @@ create_profile_internal(Jsonb *payload)
 	ProfileInput in;
 	ProfileRow	row;
 	FieldErrors errs;
+	const char *verification_url = NULL;
 	Jsonb	   *result;
 
-	profile_call_open(&ctx, payload, &in);
+	profile_call_open(&ctx, "create_profile()", payload, &in);
 
 	/* fields, then completeness; all errors together */
 	errs = in.errs;
 	memset(&row, 0, sizeof(row));
 	profile_check_fields(&in, ctx.tenant, &row, &errs, true);
 	profile_check_complete(&in, ctx.tenant, &errs, &row.incomplete);
-	if (ctx.tenant->verification && !in.present[PE_F_VERIFICATION_URL])
-		profile_add_error(&errs, "verificationUrl", "required",
-						  "is required when the tenant verifies new profiles");
+	if (ctx.tenant->verification)
+	{
+		verification_url = profile_verification_base(ctx.tenant, &in);
+		if (verification_url == NULL)
+			profile_add_error(&errs, "verificationUrl", "required",
+							  "is required when the tenant verifies new profiles and has no verification_url");
+	}
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
@@ -238,10 +243,9 @@ create_profile_internal(Jsonb *payload)
 	}
 
 	if (ctx.tenant->verification)
-		profile_issue_verification(&ctx, &row,
-								   TextDatumGetCString(row.values[PE_F_VERIFICATION_URL]));
+		profile_issue_verification(&ctx, &row, verification_url);
 	profile_audit_clear_context();
-	profile_set_http_status(row.incomplete ? 202 : 201);
+	ctx.http_status = row.incomplete ? 202 : 201;
 	result = profile_result(&row, &ctx);
 	profile_call_end(&ctx);
 	return result;

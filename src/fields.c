@@ -23,6 +23,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
+#include "miscadmin.h"
 
 #include "profile_ext.h"
 
@@ -128,6 +129,7 @@ profile_read_payload(Jsonb *payload, ProfileInput *in)
 		int			f;
 		char	   *key;
 
+		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_KEY)
 			continue;
 		JsonbIteratorNext(&it, &v, true);
@@ -139,15 +141,14 @@ profile_read_payload(Jsonb *payload, ProfileInput *in)
 							  "unknown", "is not a known field");
 			continue;
 		}
+		key = (char *) (alias ? pe_fields[f].alias : pe_fields[f].name);
 		if (v.type == jbvNull)
 		{
 			in->cleared[f] = true;
+			if (!in->present[f])
+				in->key[f] = key;
 			continue;
 		}
-		/* Crafter's form sends an empty verificationUrl: not given */
-		if (f == PE_F_VERIFICATION_URL && v.type == jbvString && v.val.string.len == 0)
-			continue;
-		key = (char *) (alias ? pe_fields[f].alias : pe_fields[f].name);
 		if (in->present[f])
 		{
 			profile_add_error(&in->errs, pe_fields[f].name, "conflict",
@@ -261,9 +262,16 @@ check_attributes(const JsonbValue *v, const char *key, FieldErrors *errs)
 
 	if (v->type == jbvString)
 	{
-		JsonLexContext *lex = profile_json_lexer(v->val.string.val,
-												 v->val.string.len);
+		JsonLexContext *lex;
 
+		/* the parser recurses: refuse deep text before it sees it */
+		if (pe_json_depth_exceeds(v->val.string.val, v->val.string.len,
+								  PE_MAX_ATTR_DEPTH))
+		{
+			profile_add_rule(errs, key, &attr_depth);
+			return NULL;
+		}
+		lex = profile_json_lexer(v->val.string.val, v->val.string.len);
 		if (pg_parse_json(lex, &nullSemAction) != JSON_SUCCESS)
 		{
 			profile_add_error(errs, key, "format", "must hold a JSON object");
@@ -288,17 +296,66 @@ check_attributes(const JsonbValue *v, const char *key, FieldErrors *errs)
 	return attrs;
 }
 
-static void
-add_role(Datum *roles, int *n, const char *s, size_t len)
+/* A text and where it stood, for de-duplication. */
+typedef struct TextItem
 {
-	for (int i = 0; i < *n; i++)
-	{
-		text	   *t = DatumGetTextPP(roles[i]);
+	const char *s;
+	int			len;
+	int			index;
+} TextItem;
 
-		if (VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0)
-			return;
+static int
+text_item_cmp(const void *a, const void *b, void *arg)
+{
+	const TextItem *x = a;
+	const TextItem *y = b;
+	int			c = memcmp(x->s, y->s, Min(x->len, y->len));
+
+	if (c == 0)
+		c = (x->len > y->len) - (x->len < y->len);
+	if (c == 0)
+		c = (x->index > y->index) - (x->index < y->index);
+	return c;
+}
+
+/*
+ * Drop the later duplicates of items[0..n), keeping the first of each in
+ * its place; returns the new count.  Sorting makes it O(n log n) whatever
+ * the input.
+ */
+int
+profile_dedupe_texts(const char **s, int *len, int n)
+{
+	TextItem   *sorted;
+	bool	   *drop;
+	int			kept = 0;
+
+	if (n < 2)
+		return n;
+	sorted = palloc(sizeof(TextItem) * n);
+	drop = palloc0(sizeof(bool) * n);
+	for (int i = 0; i < n; i++)
+	{
+		sorted[i].s = s[i];
+		sorted[i].len = len[i];
+		sorted[i].index = i;
 	}
-	roles[(*n)++] = PointerGetDatum(cstring_to_text_with_len(s, len));
+	qsort_arg(sorted, n, sizeof(TextItem), text_item_cmp, NULL);
+	for (int i = 1; i < n; i++)
+		if (sorted[i].len == sorted[i - 1].len &&
+			memcmp(sorted[i].s, sorted[i - 1].s, sorted[i].len) == 0)
+			drop[sorted[i].index] = true;
+	for (int i = 0; i < n; i++)
+	{
+		if (drop[i])
+			continue;
+		s[kept] = s[i];
+		len[kept] = len[i];
+		kept++;
+	}
+	pfree(sorted);
+	pfree(drop);
+	return kept;
 }
 
 /* Is the role allowed in the tenant (allowed_roles, if it sets one)? */
@@ -314,12 +371,22 @@ profile_role_allowed(const TenantInfo *t, const char *role, size_t len)
 	return false;
 }
 
-/* roles: an array of strings; role: a comma-separated string. */
+static const PeRule r_roles_count = {"size", "must name at most 100 roles"};
+static const PeRule r_items_count = {"size", "must have at most 1000 items"};
+
+/*
+ * roles: an array of strings; role: a comma-separated string.  At most
+ * PE_MAX_ROLES entries as given, each a valid role name; duplicates are
+ * dropped; within the tenant's allowed_roles.  No roles: the tenant's
+ * default roles.
+ */
 static Datum
 check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
-			FieldErrors *errs, bool *given)
+			FieldErrors *errs)
 {
-	Datum	   *roles;
+	const char *items[PE_MAX_ROLES];
+	int			lens[PE_MAX_ROLES];
+	Datum		roles[PE_MAX_ROLES];
 	int			n = 0;
 	const PeRule *r;
 
@@ -328,33 +395,44 @@ check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
 		const char *s = v->val.string.val;
 		int			len = v->val.string.len;
 
-		roles = palloc(sizeof(Datum) * (len / 2 + 1));
 		for (int start = 0; start < len;)
 		{
 			int			end = start,
 						a,
 						b;
 
+			CHECK_FOR_INTERRUPTS();
 			while (end < len && s[end] != ',')
 				end++;
 			for (a = start; a < end && s[a] == ' '; a++);
 			for (b = end; b > a && s[b - 1] == ' '; b--);
+			if (n == PE_MAX_ROLES)
+			{
+				profile_add_rule(errs, key, &r_roles_count);
+				return (Datum) 0;
+			}
 			if ((r = pe_check_role(s + a, b - a)) != NULL)
 			{
 				profile_add_rule(errs, key, r);
 				return (Datum) 0;
 			}
-			add_role(roles, &n, s + a, b - a);
+			items[n] = s + a;
+			lens[n++] = b - a;
 			start = end + 1;
 		}
 	}
 	else
 	{
-		JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+		JsonbIterator *it;
 		JsonbValue	e;
 		JsonbIteratorToken tok;
 
-		roles = palloc(sizeof(Datum) * (JsonContainerSize(v->val.binary.data) + 1));
+		if (JsonContainerSize(v->val.binary.data) > PE_MAX_ROLES)
+		{
+			profile_add_rule(errs, key, &r_roles_count);
+			return (Datum) 0;
+		}
+		it = JsonbIteratorInit(v->val.binary.data);
 		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 		{
 			if (tok != WJB_ELEM)
@@ -369,29 +447,23 @@ check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
 				profile_add_rule(errs, key, r);
 				return (Datum) 0;
 			}
-			add_role(roles, &n, e.val.string.val, e.val.string.len);
+			items[n] = e.val.string.val;
+			lens[n++] = e.val.string.len;
 		}
 	}
 
-	*given = n > 0;
 	if (n == 0)
+		return profile_default_roles(t);
+	n = profile_dedupe_texts(items, lens, n);
+	for (int i = 0; i < n; i++)
 	{
-		/* the request names no role: the tenant's defaults */
-		roles = palloc(sizeof(Datum) * (t->n_default_roles + 1));
-		for (int i = 0; i < t->n_default_roles; i++)
-			roles[i] = CStringGetTextDatum(t->default_roles[i]);
-		n = t->n_default_roles;
-	}
-	else
-	{
-		for (int i = 0; i < n; i++)
-			if (!profile_role_allowed(t, VARDATA_ANY(DatumGetTextPP(roles[i])),
-									  VARSIZE_ANY_EXHDR(DatumGetTextPP(roles[i]))))
-			{
-				profile_add_error(errs, key, "allowed",
-								  "every role must be in the tenant's allowed_roles");
-				return (Datum) 0;
-			}
+		if (!profile_role_allowed(t, items[i], lens[i]))
+		{
+			profile_add_error(errs, key, "allowed",
+							  "every role must be in the tenant's allowed_roles");
+			return (Datum) 0;
+		}
+		roles[i] = PointerGetDatum(cstring_to_text_with_len(items[i], lens[i]));
 	}
 	return PointerGetDatum(construct_array(roles, n, TEXTOID, -1, false,
 										   TYPALIGN_INT));
@@ -445,15 +517,23 @@ static Datum
 check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
 			FieldErrors *errs)
 {
-	JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+	JsonbIterator *it;
 	JsonbValue	e;
 	JsonbIteratorToken tok;
-	Datum	   *items = palloc(sizeof(Datum) * (JsonContainerSize(v->val.binary.data) + 1));
+	Datum	   *items;
 	int			n = 0;
 	bool		ints = def->type == PE_T_INT_ARRAY;
 
+	if (JsonContainerSize(v->val.binary.data) > PE_MAX_ARRAY_ITEMS)
+	{
+		profile_add_rule(errs, key, &r_items_count);
+		return (Datum) 0;
+	}
+	items = palloc(sizeof(Datum) * (JsonContainerSize(v->val.binary.data) + 1));
+	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_ELEM)
 			continue;
 		if (ints)
@@ -569,10 +649,9 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 					}
 				case PE_T_ROLES:
 					{
-						bool		given;
 						int			before = errs->count;
 
-						value = check_roles(v, key, tenant, errs, &given);
+						value = check_roles(v, key, tenant, errs);
 						if (errs->count > before)
 							continue;
 						break;

@@ -47,17 +47,9 @@ _PG_init(void)
 							65536, 8, 4194304,
 							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
-	/* a postmaster setting can only be made while preloading */
-	if (process_shared_preload_libraries_in_progress)
-		DefineCustomIntVariable("profile_ext.rate_limit_entries",
-								"Slots of the shared rate limit table, one per active client and tenant.",
-								NULL,
-								&profile_rate_limit_entries,
-								10000, 100, 10000000,
-								PGC_POSTMASTER, 0,
-								NULL, NULL, NULL);
+	/* postmaster settings can only be made while preloading */
+	profile_rate_limit_init();
 	MarkGUCPrefixReserved("profile_ext");
 
-	profile_rate_limit_init();
 	profile_cache_init();
 }

@@ -82,6 +82,7 @@ typedef struct TenantInfo
 	char	   *wizard_url;		/* NULL: none */
 	bool		verification;
 	char	   *verification_ttl;
+	char	   *verification_url;	/* NULL: none */
 	int			n_default_roles;
 	char	  **default_roles;
 	int			n_allowed_roles;	/* -1: any role allowed */
@@ -100,6 +101,21 @@ typedef struct TokenInfo
 	TimestampTz expires_at;		/* DT_NOEND: never */
 	bool		revoked;
 } TokenInfo;
+
+/*
+ * A stretch of code that acts as the owner of profile_data (cache.c): SPI
+ * connected, the owner's user id under SECURITY_RESTRICTED_OPERATION, and
+ * search_path = pg_catalog, pg_temp.
+ */
+typedef struct OwnerSection
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			guc_nestlevel;	/* 0: search_path was safe already */
+} OwnerSection;
+
+extern void profile_owner_begin(OwnerSection *s);
+extern void profile_owner_end(OwnerSection *s);
 
 typedef enum PrincipalKind
 {
@@ -120,8 +136,8 @@ typedef struct ApiCall
 	const char *claims_tenant;	/* PRINCIPAL_CLAIMS: the "tenant" claim */
 	const TenantInfo *tenant;
 	Oid			caller;			/* current_user at entry */
-	Oid			save_userid;
-	int			save_sec_context;
+	OwnerSection owner;
+	int			http_status;	/* for PostgREST, set at the end; 0: none */
 } ApiCall;
 
 extern void profile_cache_begin(void);
@@ -142,7 +158,7 @@ extern bool profile_parse_settings(Jsonb *settings, TenantInfo *out,
 /* api.c: the steps every API call shares */
 typedef Jsonb *(*ApiBody) (FunctionCallInfo fcinfo);
 extern Jsonb *profile_api_call(FunctionCallInfo fcinfo, ApiBody body);
-extern void profile_call_begin(ApiCall *ctx);
+extern void profile_call_begin(ApiCall *ctx, const char *writer);
 extern void profile_call_end(ApiCall *ctx);
 extern void profile_check_request(ApiCall *ctx, Jsonb *payload);
 extern int	profile_jsonb_depth(JsonbContainer *c, int limit);
@@ -241,12 +257,14 @@ extern const PeRule *profile_check_string(int f, const char *s, size_t len,
 										  Datum *out, const char **phone_country);
 extern const PeRule *profile_check_attributes(Jsonb *attrs);
 extern bool profile_role_allowed(const TenantInfo *t, const char *role, size_t len);
+extern int	profile_dedupe_texts(const char **s, int *len, int n);
 extern void profile_check_complete(const ProfileInput *in,
 								   const TenantInfo *tenant,
 								   FieldErrors *errs, bool *incomplete);
 extern void profile_resolve_caller(ApiCall *ctx, const ProfileInput *in,
 								   bool writes);
-extern void profile_call_open(ApiCall *ctx, Jsonb *payload, ProfileInput *in);
+extern void profile_call_open(ApiCall *ctx, const char *writer, Jsonb *payload,
+							  ProfileInput *in);
 extern Jsonb *profile_payload_arg(FunctionCallInfo fcinfo, int argno);
 
 /* create.c */
@@ -259,6 +277,10 @@ extern const char *profile_taken_field(int64 tenant_id, const Datum *values,
 /* verify.c */
 extern void profile_issue_verification(const ApiCall *ctx, const ProfileRow *row,
 									   const char *verification_url);
+extern const char *profile_verification_base(const TenantInfo *tenant,
+											 const ProfileInput *in);
+extern void profile_end_verifications(const ApiCall *ctx,
+									  const pg_uuid_t *profile_id);
 
 /* SPI helpers (cache.c) */
 typedef struct SavedPlan
@@ -270,6 +292,11 @@ typedef struct SavedPlan
 } SavedPlan;
 
 extern SPIPlanPtr profile_plan(SavedPlan *p);
+extern Datum profile_spi_value(uint64 row, int col, bool *isnull);
+extern Datum profile_spi_required(uint64 row, int col, const char *table);
+extern char *profile_spi_text(uint64 row, int col, const char *table);
+extern const uint8 *profile_spi_hash(uint64 row, int col, const char *table);
+extern const TenantInfo *profile_tenant_by_id(int64 tenant_id);
 extern int	profile_exec(SavedPlan *p, Datum *values, const char *nulls,
 						 bool read_only, long count);
 

@@ -21,14 +21,20 @@
  * calls.  0 means that limit is off.  The admin principal is never
  * limited.
  *
- * Memory.  A fixed-size hash table of profile_ext.rate_limit_entries
- * slots (default 10000), under one LWLock held for a few hundred
- * nanoseconds per call.  Eviction: when the table is full, slots idle for
- * a minute or more are dropped -- their buckets have refilled, so a fresh
- * slot is the same state and nothing is lost.  If every slot was used in
- * the last minute, a new (client, tenant) is refused (RATE_LIMITED, retry
- * after 1 s) with a WARNING, rather than let through unlimited.  A server
- * restart starts from empty tables.
+ * Memory.  One fixed-size hash table of profile_ext.rate_limit_entries
+ * slots (default 10000) per database, for up to
+ * profile_ext.rate_limit_databases databases at once (default 4), all
+ * under one LWLock held for a few hundred nanoseconds per call.  A
+ * database takes a free table on its first limited call and keeps it while
+ * any of its clients called in the last minute; then the table may go to
+ * another database (its buckets have all refilled, so dropping them loses
+ * nothing).  So the callers of one database never take another database's
+ * slots.  Within a table, when it is full, slots idle for a minute or more
+ * are dropped for the same reason.  If every slot was used in the last
+ * minute (or every table is held by a busy database), a new (client,
+ * tenant) is refused (RATE_LIMITED, retry after 1 s) rather than let
+ * through unlimited, and the server log says so once per episode, not once
+ * per call.  A server restart starts from empty tables.
  *
  *-------------------------------------------------------------------------
  */
@@ -40,7 +46,9 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "profile_ext.h"
@@ -66,15 +74,27 @@ typedef struct RateEntry
 	TimestampTz last;			/* when the buckets were last refilled */
 } RateEntry;
 
+/* One database's table. */
+typedef struct RatePartition
+{
+	Oid			dbid;			/* InvalidOid: free */
+	TimestampTz last;			/* the database's latest limited call */
+	bool		full_reported;	/* "table is full" logged this episode */
+} RatePartition;
+
 typedef struct RateShared
 {
 	LWLock	   *lock;
+	bool		busy_reported;	/* "no table free" logged this episode */
+	RatePartition parts[FLEXIBLE_ARRAY_MEMBER];
 } RateShared;
 
 int			profile_rate_limit_entries = 10000;
+int			profile_rate_limit_databases = 4;
 
 static RateShared *rate_shared = NULL;
-static HTAB *rate_table = NULL;
+static HTAB **rate_tables = NULL;	/* this backend's handles, by partition */
+static int	my_partition = -1;	/* the last partition this backend used */
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 #if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -85,8 +105,12 @@ static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static Size
 rate_memsize(void)
 {
-	return add_size(MAXALIGN(sizeof(RateShared)),
-					hash_estimate_size(profile_rate_limit_entries, sizeof(RateEntry)));
+	Size		size = add_size(offsetof(RateShared, parts),
+								mul_size(profile_rate_limit_databases, sizeof(RatePartition)));
+
+	return add_size(MAXALIGN(size),
+					mul_size(profile_rate_limit_databases,
+							 hash_estimate_size(profile_rate_limit_entries, sizeof(RateEntry))));
 }
 
 static void
@@ -110,15 +134,30 @@ rate_shmem_startup(void)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	rate_shared = ShmemInitStruct("profile_ext rate limits", sizeof(RateShared), &found);
+	rate_shared = ShmemInitStruct("profile_ext rate limits",
+								  offsetof(RateShared, parts) +
+								  sizeof(RatePartition) * profile_rate_limit_databases,
+								  &found);
 	if (!found)
+	{
 		rate_shared->lock = &(GetNamedLWLockTranche("profile_ext"))->lock;
+		rate_shared->busy_reported = false;
+		memset(rate_shared->parts, 0, sizeof(RatePartition) * profile_rate_limit_databases);
+	}
+	rate_tables = MemoryContextAllocZero(TopMemoryContext,
+										 sizeof(HTAB *) * profile_rate_limit_databases);
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(RateKey);
 	info.entrysize = sizeof(RateEntry);
-	rate_table = ShmemInitHash("profile_ext rate limit table",
-							   profile_rate_limit_entries, profile_rate_limit_entries,
-							   &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+	for (int i = 0; i < profile_rate_limit_databases; i++)
+	{
+		char		name[64];
+
+		snprintf(name, sizeof(name), "profile_ext rate limit table %d", i);
+		rate_tables[i] = ShmemInitHash(name,
+									   profile_rate_limit_entries, profile_rate_limit_entries,
+									   &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
+	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -128,6 +167,20 @@ profile_rate_limit_init(void)
 {
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+	DefineCustomIntVariable("profile_ext.rate_limit_entries",
+							"Slots of each database's rate limit table, one per active client and tenant.",
+							NULL,
+							&profile_rate_limit_entries,
+							10000, 100, 10000000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("profile_ext.rate_limit_databases",
+							"Databases whose callers can be rate-limited at once, each with a table of its own.",
+							NULL,
+							&profile_rate_limit_databases,
+							4, 1, 1000,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = rate_shmem_request;
@@ -142,7 +195,7 @@ profile_rate_limit_init(void)
 void
 profile_require_preload(void)
 {
-	if (rate_table == NULL)
+	if (rate_shared == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("profile_ext must be loaded via \"shared_preload_libraries\""),
@@ -158,22 +211,53 @@ refill(double tokens, int32 cap, double elapsed_s, double window_s)
 
 /* Drop the slots idle for a minute or more; the lock is held exclusively. */
 static int
-evict_idle(TimestampTz now)
+evict_idle(HTAB *table, TimestampTz now, bool all)
 {
 	HASH_SEQ_STATUS seq;
 	RateEntry  *e;
 	int			n = 0;
 
-	hash_seq_init(&seq, rate_table);
+	hash_seq_init(&seq, table);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
-		if (now - e->last >= IDLE_USECS)
+		if (all || now - e->last >= IDLE_USECS)
 		{
-			hash_search(rate_table, &e->key, HASH_REMOVE, NULL);
+			hash_search(table, &e->key, HASH_REMOVE, NULL);
 			n++;
 		}
 	}
 	return n;
+}
+
+/*
+ * This database's table: the one it holds, or a free one, or one whose
+ * database has been idle for a minute (emptied first).  -1 if every table
+ * is held by a database that is busy.  The lock is held exclusively.
+ */
+static int
+my_table(TimestampTz now)
+{
+	int			candidate = -1;
+
+	if (my_partition >= 0 && rate_shared->parts[my_partition].dbid == MyDatabaseId)
+		return my_partition;
+	for (int i = 0; i < profile_rate_limit_databases; i++)
+	{
+		RatePartition *p = &rate_shared->parts[i];
+
+		if (p->dbid == MyDatabaseId)
+			return my_partition = i;
+		if (candidate < 0 &&
+			(p->dbid == InvalidOid || now - p->last >= IDLE_USECS))
+			candidate = i;
+	}
+	if (candidate < 0)
+		return -1;
+	if (rate_shared->parts[candidate].dbid != InvalidOid)
+		evict_idle(rate_tables[candidate], now, true);
+	rate_shared->parts[candidate].dbid = MyDatabaseId;
+	rate_shared->parts[candidate].full_reported = false;
+	return my_partition = candidate;
 }
 
 /*
@@ -186,10 +270,12 @@ profile_rate_limit(const ApiCall *ctx)
 {
 	const TenantInfo *t = ctx->tenant;
 	RateKey		key;
-	RateEntry  *e;
+	RateEntry  *e = NULL;
 	bool		found;
 	TimestampTz now;
 	double		wait = 0;
+	int			part;
+	const char *report = NULL;
 
 	if (ctx->kind == PRINCIPAL_ADMIN || (t->per_second == 0 && t->per_minute == 0))
 		return;
@@ -203,15 +289,38 @@ profile_rate_limit(const ApiCall *ctx)
 	now = GetCurrentTimestamp();
 
 	LWLockAcquire(rate_shared->lock, LW_EXCLUSIVE);
-	e = hash_search(rate_table, &key, HASH_ENTER_NULL, &found);
-	if (e == NULL && evict_idle(now) > 0)
-		e = hash_search(rate_table, &key, HASH_ENTER_NULL, &found);
+	part = my_table(now);
+	if (part < 0)
+	{
+		if (!rate_shared->busy_reported)
+			report = "every rate limit table is held by another busy database";
+		rate_shared->busy_reported = true;
+	}
+	else
+	{
+		HTAB	   *table = rate_tables[part];
+
+		rate_shared->busy_reported = false;
+		rate_shared->parts[part].last = now;
+		e = hash_search(table, &key, HASH_ENTER_NULL, &found);
+		if (e == NULL && evict_idle(table, now, false) > 0)
+			e = hash_search(table, &key, HASH_ENTER_NULL, &found);
+		if (e == NULL)
+		{
+			if (!rate_shared->parts[part].full_reported)
+				report = "the rate limit table of this database is full";
+			rate_shared->parts[part].full_reported = true;
+		}
+		else
+			rate_shared->parts[part].full_reported = false;
+	}
 	if (e == NULL)
 	{
 		LWLockRelease(rate_shared->lock);
-		ereport(WARNING,
-				errmsg("profile_ext rate limit table is full"),
-				errhint("Raise profile_ext.rate_limit_entries."));
+		if (report)
+			ereport(LOG,
+					errmsg("%s: new clients are refused", report),
+					errhint("Raise profile_ext.rate_limit_entries or profile_ext.rate_limit_databases."));
 		profile_raise_rate_limited(&ctx->trace_id, 1,
 								   "too many requests for client \"%s\" in tenant \"%s\"",
 								   ctx->client, t->name);

@@ -230,7 +230,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	JsonbParseState *st = NULL;
 	Jsonb	   *result;
 
-	profile_call_begin(&ctx);
+	profile_call_begin(&ctx, "register_user_profile()");
 	profile_check_request(&ctx, payload);
 
 	/* one pass over the keys: the request-level ones go where §2 reads them */
@@ -410,7 +410,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	registered.data = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 	profile_audit_append(&registered);
 	profile_audit_clear_context();
-	profile_set_http_status(201);
+	ctx.http_status = 201;
 
 	st = NULL;
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);

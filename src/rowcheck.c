@@ -34,11 +34,6 @@
 
 #include "profile_ext.h"
 
-static SavedPlan tenant_name_plan = {
-	"SELECT name FROM profile_data.tenants WHERE id OPERATOR(pg_catalog.=) $1",
-	1, {INT8OID}
-};
-
 static const PeRule r_hash = {"format", "must be an Argon2id hash in PHC string format, never a plain password"};
 static const PeRule r_null_item = {"format", "must not contain nulls"};
 static const PeRule r_selector = {"length", "each item must be at most 1024 characters"};
@@ -109,10 +104,7 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 	FieldErrors errs = {0};
 	pg_uuid_t	trace_id;
 	const TenantInfo *tenant;
-	Oid			save_userid;
-	int			save_sec;
-	char	   *tenant_name;
-	MemoryContext callcxt = CurrentMemoryContext;
+	OwnerSection owner;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -135,21 +127,13 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(tup);
 
 	profile_uuid_v4(&trace_id);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	MemoryContextSwitchTo(callcxt); /* normalised values outlive SPI */
-	profile_cache_begin();
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(profile_data_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	/* normalised values are made in the trigger's context: they outlive SPI */
+	profile_owner_begin(&owner);
 
-	d = Int64GetDatum(tenant_id);
-	profile_exec(&tenant_name_plan, &d, NULL, true, 1);
-	if (SPI_processed == 0)
+	tenant = profile_tenant_by_id(tenant_id);
+	if (tenant == NULL)
 		profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
 					  "tenant with id " INT64_FORMAT " does not exist", tenant_id);
-	tenant_name = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
-													SPI_tuptable->tupdesc, 1, &isnull));
-	tenant = profile_lookup_tenant(tenant_name, strlen(tenant_name));
 
 	repl_vals = palloc0(sizeof(Datum) * desc->natts);
 	repl_nulls = palloc0(sizeof(bool) * desc->natts);
@@ -236,8 +220,7 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 						  "a profile with this %s already exists", field);
 	}
 
-	SetUserIdAndSecContext(save_userid, save_sec);
-	SPI_finish();
+	profile_owner_end(&owner);
 	if (changed)
 		tup = heap_modify_tuple(tup, desc, repl_vals, repl_nulls, repl);
 	return PointerGetDatum(tup);

@@ -54,22 +54,26 @@ string_array(const JsonbValue *v, const PeRule *(*check) (const char *, size_t),
 	JsonbIterator *it;
 	JsonbValue	elem;
 	JsonbIteratorToken tok;
-	int			cap,
-				count = 0;
-	char	  **items;
+	int			count = 0;
+	const char **items;
+	int		   *lens;
 
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
 	{
 		profile_add_error(errs, field, "type", "must be an array of strings");
 		return false;
 	}
-	cap = Max(JsonContainerSize(v->val.binary.data), 1);
-	items = palloc(sizeof(char *) * cap);
+	if (JsonContainerSize(v->val.binary.data) > PE_MAX_ARRAY_ITEMS)
+	{
+		profile_add_error(errs, field, "size", "must have at most 1000 items");
+		return false;
+	}
+	items = palloc(sizeof(char *) * Max(JsonContainerSize(v->val.binary.data), 1));
+	lens = palloc(sizeof(int) * Max(JsonContainerSize(v->val.binary.data), 1));
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
 	{
 		const PeRule *r;
-		bool		dup = false;
 
 		if (tok != WJB_ELEM)
 			continue;
@@ -83,14 +87,14 @@ string_array(const JsonbValue *v, const PeRule *(*check) (const char *, size_t),
 			profile_add_rule(errs, field, r);
 			return false;
 		}
-		for (int i = 0; i < count && !dup; i++)
-			dup = (strlen(items[i]) == (size_t) elem.val.string.len &&
-				   memcmp(items[i], elem.val.string.val, elem.val.string.len) == 0);
-		if (!dup)
-			items[count++] = jbv_cstring(&elem);
+		items[count] = elem.val.string.val;
+		lens[count++] = elem.val.string.len;
 	}
+	count = profile_dedupe_texts(items, lens, count);
+	*out = palloc(sizeof(char *) * Max(count, 1));
+	for (int i = 0; i < count; i++)
+		(*out)[i] = pnstrdup(items[i], lens[i]);
 	*n = count;
-	*out = items;
 	return true;
 }
 
@@ -238,14 +242,34 @@ profile_parse_settings(Jsonb *settings, TenantInfo *t, FieldErrors *errs,
 					t->wizard_url = NULL;
 				else if (v.type != jbvString)
 					profile_add_error(errs, field, "type", "must be a string or null");
-				else if (pe_check_url(v.val.string.val, v.val.string.len))
-					profile_add_rule(errs, field,
-									 pe_check_url(v.val.string.val, v.val.string.len));
 				else if (!strstr(jbv_cstring(&v), "{id}"))
 					profile_add_error(errs, field, "format",
 									  "must contain the placeholder {id}");
 				else
-					t->wizard_url = jbv_cstring(&v);
+				{
+					pg_uuid_t	sample;
+					char	   *link;
+					const PeRule *r;
+
+					/* the links it makes must be URLs, whatever the id */
+					memset(&sample, 0xab, sizeof(sample));
+					link = profile_wizard_url(jbv_cstring(&v), &sample);
+					if ((r = pe_check_url(link, strlen(link))) != NULL)
+						profile_add_rule(errs, field, r);
+					else
+						t->wizard_url = jbv_cstring(&v);
+				}
+				break;
+			case PE_S_VERIFICATION_URL:
+				if (v.type == jbvNull)
+					t->verification_url = NULL;
+				else if (v.type != jbvString)
+					profile_add_error(errs, field, "type", "must be a string or null");
+				else if (pe_check_url(v.val.string.val, v.val.string.len))
+					profile_add_rule(errs, field,
+									 pe_check_url(v.val.string.val, v.val.string.len));
+				else
+					t->verification_url = jbv_cstring(&v);
 				break;
 			case PE_S_VERIFICATION_TTL:
 				if (v.type != jbvString)
@@ -338,6 +362,7 @@ profile_settings_jsonb(const TenantInfo *t)
 	profile_push_text(&st, "wizard_url", t->wizard_url);
 	profile_push_bool(&st, "verification", t->verification);
 	profile_push_text(&st, "verification_ttl", t->verification_ttl);
+	profile_push_text(&st, "verification_url", t->verification_url);
 	push_string_array(&st, "default_roles", t->n_default_roles, t->default_roles);
 	push_string_array(&st, "allowed_roles", t->n_allowed_roles, t->allowed_roles);
 	profile_push_key(&st, "rate_limit");

@@ -32,7 +32,7 @@
 
 #include "profile_ext.h"
 
-#define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 4)
+#define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 5)
 
 static SavedPlan select_plan = {
 	"SELECT * FROM profile_data.profiles"
@@ -62,6 +62,8 @@ build_update_plan(void)
 		update_plan.argtypes[n] = profile_field_type(f);
 		appendStringInfo(&sql, ", %s = $%d", profile_field_column(f), ++n);
 	}
+	update_plan.argtypes[n] = BOOLOID;
+	appendStringInfo(&sql, ", verified = $%d", ++n);
 	update_plan.argtypes[n] = TIMESTAMPTZOID;
 	appendStringInfo(&sql, ", updated_at = $%d", ++n);
 	appendStringInfoString(&sql, " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
@@ -89,6 +91,56 @@ missing_complete(const TenantInfo *t, const ProfileRow *row, FieldErrors *errs)
 	return missing;
 }
 
+typedef enum VerifyAction
+{
+	VERIFY_NOTHING,
+	VERIFY_NEW_ADDRESS,			/* a new token for the new email */
+	VERIFY_NO_ADDRESS			/* the email was cleared: tokens end */
+} VerifyAction;
+
+/*
+ * The verification rules of an update in a verifying tenant (README,
+ * "Verification"): while the profile is unverified, enabled can be
+ * neither set to true nor reset to its default; a changed email makes the
+ * profile unverified and disabled again, with a new token for the new
+ * address and every earlier token ended.  An email that differs only in
+ * the case of its letters is the same mailbox (the uniqueness key).
+ */
+static VerifyAction
+verification_gate(const ApiCall *ctx, const ProfileInput *in, ProfileRow *row,
+				  const char *email_before, FieldErrors *errs,
+				  const char **verification_url)
+{
+	VerifyAction action = VERIFY_NOTHING;
+	Datum		in_enabled = row->values[PE_F_ENABLED];
+	const char *email_after = row->isnull[PE_F_EMAIL] ? NULL :
+	TextDatumGetCString(row->values[PE_F_EMAIL]);
+
+	if ((email_before == NULL) != (email_after == NULL) ||
+		(email_before && pg_strcasecmp(email_before, email_after) != 0))
+	{
+		row->verified = false;
+		row->values[PE_F_ENABLED] = BoolGetDatum(false);
+		row->isnull[PE_F_ENABLED] = false;
+		if (email_after == NULL)
+			action = VERIFY_NO_ADDRESS;
+		else
+		{
+			action = VERIFY_NEW_ADDRESS;
+			*verification_url = profile_verification_base(ctx->tenant, in);
+			if (*verification_url == NULL)
+				profile_add_error(errs, "verificationUrl", "required",
+								  "is required to verify the new email when the tenant has no verification_url");
+		}
+	}
+	if (!row->verified &&
+		((in->present[PE_F_ENABLED] && DatumGetBool(in_enabled)) ||
+		 in->cleared[PE_F_ENABLED]))
+		profile_add_error(errs, in->key[PE_F_ENABLED], "unverified",
+						  "cannot be true while the profile is unverified");
+	return action;
+}
+
 static Jsonb *
 update_internal(const pg_uuid_t *id, Jsonb *payload)
 {
@@ -101,9 +153,12 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	char		nulls[N_UPDATE_ARGS];
 	bool		keys_changed = false;
 	int			n = 0;
+	char	   *email_before;
+	VerifyAction verification = VERIFY_NOTHING;
+	const char *verification_url = NULL;
 	Jsonb	   *result;
 
-	profile_call_open(&ctx, payload, &in);
+	profile_call_open(&ctx, "update_profile()", payload, &in);
 
 	errs = in.errs;
 	if (id == NULL)
@@ -124,6 +179,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	memset(&row, 0, sizeof(row));
 	profile_row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
 	row.tenant_name = ctx.tenant->name;
+	email_before = row.isnull[PE_F_EMAIL] ? NULL : TextDatumGetCString(row.values[PE_F_EMAIL]);
 
 	/* merge: given values, cleared fields, the rest as they are */
 	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
@@ -172,6 +228,9 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	if (row.isnull[PE_F_EMAIL] && row.isnull[PE_F_PHONE])
 		profile_add_error(&errs, "email", "contact_required",
 						  "an email or a mobile_phone_number is required");
+	if (ctx.tenant->verification)
+		verification = verification_gate(&ctx, &in, &row, email_before, &errs,
+										  &verification_url);
 	row.incomplete = missing_complete(ctx.tenant, &row, &errs);
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
@@ -200,10 +259,15 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 			nulls[n] = 'n';
 	}
 	row.updated_at = ctx.now;
+	args[n++] = BoolGetDatum(row.verified);
 	args[n++] = TimestampTzGetDatum(row.updated_at);
 	profile_audit_set_context(&ctx, row.tenant_id, &row.id, false);
 	if (profile_exec(&update_plan, args, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update profile");
+	if (verification == VERIFY_NEW_ADDRESS)
+		profile_issue_verification(&ctx, &row, verification_url);
+	else if (verification == VERIFY_NO_ADDRESS)
+		profile_end_verifications(&ctx, &row.id);
 	profile_audit_clear_context();
 
 	if (row.incomplete)

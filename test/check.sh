@@ -28,7 +28,7 @@ tar --exclude=./.git -cf - . | tar -xf - -C "$tree"
 [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$tree"
 log="$dir/installcheck.log"
 (cd "$tree" && as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
-	make installcheck) 2>&1 | tee "$log"
+	PROFILE_EXT_SERVER_LOGS="$dir/server.log" make installcheck) 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 unit_ok=$(grep -cE '^ok [0-9]+ - ' "$log")

@@ -210,7 +210,7 @@ def main():
     crafter = {"accessTokenId": tokens["crafter-app"], "tenantName": "sample-tenant",
                "username": "john.doe", "password": "passw0rd", "email": "john.doe@example.com",
                "enabled": "false", "attributes": "{\"firstName\":\"John\",\"lastName\":\"Doe\"}",
-               "verificationUrl": ""}
+               "verificationUrl": None}
     cases = [
         # name, function, body, role, claims, method, expected status, checks on the body
         ("Crafter's john.doe example", "create_profile", crafter, "webuser", None, "POST", 201,

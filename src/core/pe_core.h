@@ -132,6 +132,15 @@ extern int	pe_field_by_name(const char *name, size_t len);
 #define PE_MAX_ATTR_DEPTH		16
 #define PE_MAX_INT				2147483647
 #define PE_PHONE_MAX			16	/* "+" and at most 15 digits */
+#define PE_MAX_URL_CHARS		2048
+#define PE_MAX_ROLES			100 /* roles as given, before de-duplication */
+#define PE_MAX_ARRAY_ITEMS		1000	/* integer and string arrays */
+
+/*
+ * Is JSON text nested deeper than limit (arrays and objects; the outermost
+ * counts as 1)?  Linear, no recursion; the text need not be valid.
+ */
+extern bool pe_json_depth_exceeds(const char *s, size_t len, int limit);
 
 /* UTF-8 helpers */
 extern size_t pe_utf8_chars(const char *s, size_t len);
@@ -260,6 +269,7 @@ typedef enum PeSetting
 	PE_S_DEFAULT_ROLES,
 	PE_S_ALLOWED_ROLES,
 	PE_S_RATE_LIMIT,
+	PE_S_VERIFICATION_URL,
 	PE_S__COUNT
 } PeSetting;
 

@@ -191,6 +191,7 @@ const char *const pe_setting_names[PE_S__COUNT] = {
 	[PE_S_DEFAULT_ROLES] = "default_roles",
 	[PE_S_ALLOWED_ROLES] = "allowed_roles",
 	[PE_S_RATE_LIMIT] = "rate_limit",
+	[PE_S_VERIFICATION_URL] = "verification_url",
 };
 
 int

@@ -35,7 +35,6 @@ RULE(r_text_len, "length", "has a length outside the allowed range");
 RULE(r_text_control, "format", "must not contain control characters");
 RULE(r_language, "format", "must be an ISO 639-1 code of two lower-case letters");
 RULE(r_role, "format", "each role must be 1 to 64 of A-Z, a-z, 0-9, _ . : -");
-RULE(r_url, "format", "must be an absolute http or https URL of at most 2048 characters");
 RULE(r_name, "format", "must be 1 to 64 of a-z, 0-9, . _ -");
 RULE(r_access_level, "range", "must be 0 or 100");
 RULE(r_int_range, "range", "must be between 0 and 2147483647");
@@ -220,37 +219,6 @@ pe_check_role(const char *s, size_t len)
 			  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
 			  c == '-'))
 			return &r_role;
-	}
-	return NULL;
-}
-
-const PeRule *
-pe_check_url(const char *s, size_t len)
-{
-	size_t		start,
-				host;
-
-	if (len > 2048)
-		return &r_url;
-	if (len > 7 && strncasecmp(s, "http://", 7) == 0)
-		start = 7;
-	else if (len > 8 && strncasecmp(s, "https://", 8) == 0)
-		start = 8;
-	else
-		return &r_url;
-	/* the authority must not be empty */
-	for (host = start; host < len; host++)
-		if (s[host] == '/' || s[host] == '?' || s[host] == '#')
-			break;
-	if (host == start)
-		return &r_url;
-	/* no whitespace or control characters anywhere */
-	for (size_t i = 0; i < len;)
-	{
-		uint32_t	c = utf8_next(s, len, &i);
-
-		if (is_control(c) || is_space(c))
-			return &r_url;
 	}
 	return NULL;
 }

@@ -69,6 +69,45 @@ is($node->safe_psql('postgres',
 $node->restart;
 is($node->safe_psql('postgres', "SELECT attempt('$token')"), 'ok', 'a restart starts from full buckets');
 
+# one table per database: the callers of one database never take another
+# database's slots, and a full table is logged once, not once per call
+$node->append_conf('postgresql.conf', qq{
+profile_ext.rate_limit_entries = 100
+profile_ext.rate_limit_databases = 2
+});
+$node->restart;
+my $setup = q{
+	CREATE EXTENSION profile_ext;
+	SELECT profile.create_tenant('t', '{"required_contract": null, "rate_limit": {"per_second": 5, "per_minute": 0}}');
+	CREATE TABLE tokens AS SELECT i, (profile.create_client('c' || i))->>'name' AS client,
+		profile.issue_access_token('c' || i, '{t}') AS token FROM generate_series(1, 120) i;
+	CREATE FUNCTION attempt(tok text) RETURNS text LANGUAGE plpgsql AS $$
+	BEGIN
+		PERFORM profile.create_profile(jsonb_build_object('accessTokenId', tok,
+			'email', 'u' || pg_catalog.gen_random_uuid() || '@example.com'));
+		RETURN 'ok';
+	EXCEPTION WHEN OTHERS THEN
+		RETURN SQLSTATE;
+	END $$;
+};
+$node->safe_psql('postgres', "CREATE DATABASE $_") foreach qw(a b c);
+$node->safe_psql($_, $setup) foreach qw(a b c);
+my $log_offset = -s $node->logfile;
+is($node->safe_psql('a', q{SELECT string_agg(DISTINCT attempt(token), ',') FROM tokens WHERE i <= 100}),
+	'ok', 'database a: 100 clients fill its table');
+is($node->safe_psql('a', q{SELECT string_agg(DISTINCT attempt(token), ',') FROM tokens WHERE i > 100}),
+	'54000', 'the next clients of database a are refused');
+is($node->safe_psql('b', q{SELECT string_agg(DISTINCT attempt(token), ',') FROM tokens WHERE i <= 100}),
+	'ok', 'database b still has all its slots');
+is($node->safe_psql('c', q{SELECT string_agg(DISTINCT attempt(token), ',') FROM tokens WHERE i <= 3}),
+	'54000', 'a third database waits while both tables are busy');
+my $log = substr(slurp_file($node->logfile), $log_offset);
+my @full = $log =~ /the rate limit table of this database is full/g;
+my @busy = $log =~ /every rate limit table is held by another busy database/g;
+is(scalar @full, 1, 'the full table is logged once for 20 refused calls');
+is(scalar @busy, 1, 'the busy tables are logged once for 3 refused calls');
+unlike($log, qr/WARNING/, 'no WARNING reaches the callers');
+
 # without shared_preload_libraries: a clear error and hint
 $node->append_conf('postgresql.conf', "shared_preload_libraries = ''\n");
 $node->restart;

@@ -275,12 +275,6 @@ test_misc(void)
 	check(pe_check_role(S("admin:read-1.x_y")) == NULL, "role accepted", NULL);
 	check(pe_check_role(S("a b")) != NULL && pe_check_role(S("")) != NULL,
 		  "role rejected", NULL);
-	check(pe_check_url(S("https://example.com/verify?x=1")) == NULL, "url https", NULL);
-	check(pe_check_url(S("HTTP://example.com")) == NULL, "url scheme case", NULL);
-	check(pe_check_url(S("ftp://example.com")) != NULL, "url ftp rejected", NULL);
-	check(pe_check_url(S("https:///path")) != NULL, "url without host", NULL);
-	check(pe_check_url(S("https://exa mple.com")) != NULL, "url with space", NULL);
-	check(pe_check_url(S("/relative")) != NULL, "relative url", NULL);
 	check(pe_check_name(S("sample-tenant")) == NULL, "name accepted", NULL);
 	check(pe_check_name(S("Sample")) != NULL && pe_check_name(S("")) != NULL,
 		  "name rejected", NULL);
@@ -332,6 +326,92 @@ test_uuid_time(void)
 	}
 }
 
+/* The URL rule, clause by clause (src/core/pe_url.c). */
+static void
+test_url(void)
+{
+	static const char *const valid[] = {
+		/* scheme: http or https, any case */
+		"http://example.com", "https://example.com", "HTTPS://Example.COM", "hTTp://example.com",
+		/* host: DNS names, IPv4, bracketed IPv6 */
+		"https://a.b", "https://localhost", "https://xn--bcher-kva.example/",
+		"https://a-b.c-d.example", "https://1a.example",
+		"http://192.168.0.1/", "http://0.0.0.0", "http://255.255.255.255/",
+		"http://[::1]/", "http://[::]/", "http://[2001:db8::7]/x", "http://[1:2:3:4:5:6:7:8]/",
+		"http://[::ffff:192.0.2.1]/", "http://[1:2:3:4:5:6:7::]/", "http://[::2:3:4:5:6:7:8]/",
+		"http://[1:2:3:4:5:6:1.2.3.4]/",
+		/* port: 1..65535 */
+		"http://example.com:1/", "http://example.com:65535/", "http://[::1]:8080/", "http://example.com:080/",
+		/* path, query, fragment */
+		"https://example.com/", "https://example.com/a/b/c", "https://example.com/a//b",
+		"https://example.com/verify?token=", "https://example.com?x=1", "https://example.com#frag",
+		"https://example.com/p?q=1&r=2#f/g?h", "https://example.com/%41%2f%7E",
+		"https://example.com/:@!$&'()*+,;=-._~", "https://example.com/?/?:@",
+	};
+	static const char *const invalid[] = {
+		/* no or another scheme, not absolute */
+		"", " ", "example.com", "//example.com", "/relative", "ftp://example.com", "javascript:alert(1)",
+		"mailto:a@example.com", "http:/example.com", "http:example.com", "https//example.com", "http:://x.example",
+		"data:text/html,<script>", "httpx://example.com", "https:\\\\example.com",
+		/* empty or malformed host */
+		"http://", "https:///path", "http://?x", "http://#f", "http://.example.com", "http://example..com",
+		"http://-example.com", "http://example-.com", "http://exa_mple.com", "http://exa mple.com",
+		"http://example.com\\@evil.example", "http://1.2.3.999", "http://256.1.1.1", "http://1.2.3",
+		"http://01.2.3.4", "http://1.2.3.4.5", "http://éxample.com", "http://%65xample.com",
+		"http://[::1", "http://::1/", "http://[]/", "http://[1::2::3]/", "http://[12345::]/",
+		"http://[1:2:3:4:5:6:7:8:9]/", "http://[1:2:3:4:5:6:7:8::]/", "http://[:1]/", "http://[1:]/",
+		"http://[g::1]/", "http://[1.2.3.4::]/", "http://[fe80::1%25eth0]/", "http://[v1.x]/",
+		"http://[::1]x/", "https://example.com./",
+		/* user-info */
+		"http://user@example.com", "http://user:pass@example.com/", "http://@example.com",
+		/* port */
+		"http://example.com:/", "http://example.com:0/", "http://example.com:65536/", "http://example.com:123456/",
+		"http://example.com:-1/", "http://example.com:80a/", "http://example.com:+80/", "http://example.com: 80/",
+		"http://example.com:80:80/",
+		/* characters outside RFC 3986, broken escapes */
+		"https://example.com/<script>", "https://example.com/a b", "https://example.com/\"x\"",
+		"https://example.com/{id}", "https://example.com/a}", "https://example.com/a\\b", "https://example.com/a^b",
+		"https://example.com/a`b", "https://example.com/a|b", "https://example.com/%", "https://example.com/%4",
+		"https://example.com/%zz", "https://example.com/?q=%G0", "https://example.com/#a#b", "https://example.com/[x]",
+		"https://example.com/ä", "https://example.com/\t", "https://example.com/\n", "https://example.com/?a=<b>",
+		"https://example.com/#<x>",
+	};
+	char		buf[2100];
+
+	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
+		check(pe_check_url(S(valid[i])) == NULL, "url accepted", valid[i]);
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+		check(pe_check_url(S(invalid[i])) != NULL, "url rejected", invalid[i]);
+	/* at most 2048 characters */
+	memset(buf, 'a', sizeof(buf));
+	memcpy(buf, "https://example.com/", 20);
+	check(pe_check_url(buf, 2048) == NULL, "url of 2048 characters", NULL);
+	check(pe_check_url(buf, 2049) != NULL, "url of 2049 characters", NULL);
+	/* a label of 63, not 64; a name of 253, not 254 */
+	memcpy(buf, "http://", 7);
+	memset(buf + 7, 'a', 64);
+	check(pe_check_url(buf, 7 + 63) == NULL && pe_check_url(buf, 7 + 64) != NULL, "label of 63, not 64", NULL);
+	for (int i = 0; i < 64; i++)
+		memcpy(buf + 7 + 4 * i, "abc.", 4);
+	check(pe_check_url(buf, 7 + 251) == NULL && pe_check_url(buf, 7 + 255) != NULL, "name of at most 253", NULL);
+}
+
+static void
+test_json_depth(void)
+{
+	char		deep[200001];
+
+	check(!pe_json_depth_exceeds(S("{\"a\": [1, {\"b\": 2}]}"), 3), "json depth 3 within 3", NULL);
+	check(pe_json_depth_exceeds(S("{\"a\": [1, {\"b\": 2}]}"), 2), "json depth 3 over 2", NULL);
+	check(!pe_json_depth_exceeds(S("{\"a\": \"[[[[[[\"}"), 1), "brackets in strings do not count", NULL);
+	check(!pe_json_depth_exceeds(S("{\"a\": \"\\\"[[[[\"}"), 1), "nor after an escaped quote", NULL);
+	check(!pe_json_depth_exceeds(S("[][][][]"), 1), "siblings do not add up", NULL);
+	memset(deep, '[', 100000);
+	memset(deep + 100000, ']', 100000);
+	check(pe_json_depth_exceeds(deep, 200000, 16), "100000 levels", NULL);
+	check(!pe_json_depth_exceeds(deep + 99990, 20, 16), "10 levels", NULL);
+}
+
 int
 main(void)
 {
@@ -343,6 +423,8 @@ main(void)
 	test_codes();
 	test_misc();
 	test_uuid_time();
+	test_url();
+	test_json_depth();
 	printf("1..%d\n", n_run);
 	if (n_failed)
 		fprintf(stderr, "%d of %d core checks failed\n", n_failed, n_run);

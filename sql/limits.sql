@@ -1,0 +1,54 @@
+-- limits on work: what is cheap to refuse is refused first, nothing is
+-- super-linear in its input, and deep JSON gets the contract's error
+\set VERBOSITY terse
+SELECT profile.create_tenant('lim', '{"required_contract": null, "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
+SELECT * FROM regress.counts() \gset before_
+
+-- roles: at most 100 as given, duplicates included; the 1.0 attack (a
+-- 962 KB comma-separated string) is refused at the 101st entry
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'r1@example.com',
+	'roles', (SELECT jsonb_agg('r' || i) FROM generate_series(1, 100) i)))->'roles'->>99 AS role_100;
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'r2@example.com',
+	'roles', (SELECT jsonb_agg('r' || i) FROM generate_series(1, 101) i)))->'detail';
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'r3@example.com',
+	'role', repeat('a,', 481000)))->'detail';
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'r4@example.com',
+	'role', repeat('a,', 99) || 'b'))->'roles' AS deduplicated;
+-- integer and string arrays: at most 1000 items
+SELECT jsonb_array_length(regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'a1@example.com',
+	'role_ids', (SELECT jsonb_agg(i) FROM generate_series(1, 1000) i)))->'role_ids') AS items;
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'a2@example.com',
+	'role_ids', (SELECT jsonb_agg(i) FROM generate_series(1, 1001) i),
+	'mail_chimp_lists', (SELECT jsonb_agg(i) FROM generate_series(1, 2000) i),
+	'stored_selectors', (SELECT jsonb_agg('#s'::text) FROM generate_series(1, 1001) i)))->'detail';
+-- attributes as a string nested 100000 levels: the contract's error, not
+-- "stack depth limit exceeded"
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'd1@example.com',
+	'attributes', '{"a":' || repeat('[', 100000) || repeat(']', 100000) || '}'))->'detail';
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'd2@example.com',
+	'attributes', '{"a":' || repeat('[', 15) || repeat(']', 15) || '}'))->'attributes' IS NOT NULL AS depth_16_ok;
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'd3@example.com',
+	'attributes', '{"a":' || repeat('[', 16) || repeat(']', 16) || '}'))->'detail';
+-- tenant settings: role lists of at most 1000 entries, duplicates dropped
+SELECT regress.err($$SELECT profile.alter_tenant('lim', jsonb_build_object('allowed_roles',
+	(SELECT jsonb_agg('r' || i) FROM generate_series(1, 1001) i)))$$)->'detail';
+SELECT profile.alter_tenant('lim', '{"allowed_roles": ["a", "b", "a", "c", "b"]}')->'settings'->'allowed_roles';
+SELECT profile.alter_tenant('lim', '{"allowed_roles": null}')->'settings'->'allowed_roles';
+SELECT * FROM regress.counts() \gset after_
+SELECT :after_profiles - :before_profiles AS created, :after_events - :before_events AS audited;
+
+-- a read-only transaction is refused before anything is done or counted:
+-- no password is hashed, no rate-limit token is taken
+SELECT profile.create_tenant('lim-1', '{"required_contract": null, "rate_limit": {"per_second": 1, "per_minute": 0}}') IS NOT NULL;
+SELECT profile.create_client('lim-app') IS NOT NULL;
+SELECT profile.issue_access_token('lim-app', '{lim-1}') AS tok \gset
+BEGIN READ ONLY;
+SET LOCAL profile_ext.password_memlimit = '1GB';
+SELECT regress.try(jsonb_build_object('accessTokenId', :'tok', 'email', 'ro@example.com', 'password', 'long enough'));
+SELECT regress.try(jsonb_build_object('accessTokenId', :'tok', 'email', 'ro@example.com', 'password', 'long enough'));
+SELECT regress.err(format('SELECT profile.update_profile(%L, %L)', gen_random_uuid(), jsonb_build_object('accessTokenId', :'tok')));
+SELECT regress.err(format('SELECT profile.register_user_profile(%L, %L)', gen_random_uuid(), jsonb_build_object('accessTokenId', :'tok')));
+SELECT regress.err($$SELECT profile.verify_profile('pv_x')$$);
+COMMIT;
+-- the one call a second allowed is still there
+SELECT regress.try(jsonb_build_object('accessTokenId', :'tok', 'email', 'rw@example.com'))->>'email';

@@ -1,0 +1,99 @@
+-- malformed stored rows: rows damaged behind the extension's back (by a
+-- superuser, with constraints dropped and triggers disabled) give errors,
+-- never a crash.  Each case runs in a transaction that is rolled back.
+\set VERBOSITY terse
+SELECT profile.create_tenant('mal', '{"required_contract": null, "verification": true,
+	"verification_url": "https://app.example/v", "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
+SELECT profile.create_profile('{"tenantName": "mal", "email": "m1@example.com"}')->>'id' AS p1 \gset
+SELECT id AS outbox FROM profile_data.verification_outbox WHERE profile_id = :'p1' \gset
+SELECT profile.seal_audit_chain('mal')->>'sealed';
+
+-- an audit event whose hash is not 32 bytes
+BEGIN;
+ALTER TABLE profile_data.audit_events DROP CONSTRAINT audit_events_hash_check;
+ALTER TABLE profile_data.audit_events DISABLE TRIGGER append_only;
+UPDATE profile_data.audit_events SET hash = '\x0102' WHERE profile_id = :'p1';
+SELECT profile.verify_audit_chain('mal')->'broken'->>'reason';
+-- a chain head that the next seal must read
+SELECT profile.create_profile('{"tenantName": "mal", "email": "m5@example.com"}')->>'id' AS p5 \gset
+UPDATE profile_data.audit_events SET hash = '\x0102' WHERE profile_id = :'p5';
+SAVEPOINT s;
+SELECT profile.seal_audit_chain('mal');
+ROLLBACK TO s;
+-- the next event of that chain needs its head
+SELECT profile.update_profile(:'p1', '{"tenantName": "mal", "full_name": "M"}');
+ROLLBACK;
+
+-- a seal whose hash is not 32 bytes
+BEGIN;
+ALTER TABLE profile_data.audit_seals DROP CONSTRAINT audit_seals_hash_check;
+ALTER TABLE profile_data.audit_seals DISABLE TRIGGER append_only;
+UPDATE profile_data.audit_seals SET hash = '' WHERE seal_seq = 1;
+SELECT profile.verify_audit_chain('mal')->'broken'->>'reason';
+SELECT profile.create_profile('{"tenantName": "mal", "email": "m2@example.com"}') IS NOT NULL;
+SELECT profile.seal_audit_chain('mal');
+ROLLBACK;
+
+-- columns our rows always have, null
+BEGIN;
+ALTER TABLE profile_data.audit_events ALTER COLUMN data DROP NOT NULL;
+ALTER TABLE profile_data.audit_events DISABLE TRIGGER append_only;
+UPDATE profile_data.audit_events SET data = NULL WHERE profile_id = :'p1';
+SELECT profile.verify_audit_chain('mal')->'broken'->>'reason';
+ROLLBACK;
+BEGIN;
+ALTER TABLE profile_data.verification_outbox ALTER COLUMN verification_url DROP NOT NULL;
+UPDATE profile_data.verification_outbox SET verification_url = NULL, link = NULL WHERE id = :outbox;
+SELECT * FROM profile.claim_verification_mails();
+ROLLBACK;
+BEGIN;
+ALTER TABLE profile_data.verification_tokens ALTER COLUMN expires_at DROP NOT NULL;
+UPDATE profile_data.verification_tokens SET expires_at = NULL WHERE profile_id = :'p1';
+SELECT substring(link FROM 'token=(pv_[A-Za-z0-9_-]{43})') AS token FROM profile_data.verification_outbox WHERE id = :outbox \gset
+SELECT profile.verify_profile(:'token');
+ROLLBACK;
+
+-- a tenant name longer than 64 bytes, or against the name rule
+BEGIN;
+ALTER TABLE profile_data.tenants DROP CONSTRAINT tenants_name_check;
+UPDATE profile_data.tenants SET name = repeat('x', 100) WHERE name = 'mal';
+SAVEPOINT s;
+SELECT profile.resend_verification(:outbox);
+ROLLBACK TO s;
+SAVEPOINT s;
+SELECT * FROM profile.claim_verification_mails();
+ROLLBACK TO s;
+SAVEPOINT s;
+INSERT INTO profile_data.profiles (tenant_id, id, email)
+	SELECT tenant_id, gen_random_uuid(), 'direct@example.com' FROM profile_data.profiles WHERE id = :'p1';
+ROLLBACK TO s;
+SELECT profile.verify_profile(:'token');
+ROLLBACK;
+BEGIN;
+ALTER TABLE profile_data.tenants DROP CONSTRAINT tenants_name_check;
+UPDATE profile_data.tenants SET name = 'MAL with spaces' WHERE name = 'mal';
+SELECT * FROM profile.claim_verification_mails();
+ROLLBACK;
+
+-- settings that break a rule
+BEGIN;
+UPDATE profile_data.tenants SET settings = '{"rate_limit": "fast"}' WHERE name = 'mal';
+SELECT profile.create_profile('{"tenantName": "mal", "email": "m3@example.com"}');
+ROLLBACK;
+BEGIN;
+UPDATE profile_data.tenants SET settings = '[]' WHERE name = 'mal';
+SELECT profile.create_profile('{"tenantName": "mal", "email": "m3@example.com"}');
+ROLLBACK;
+
+-- token hashes of another length match nothing
+BEGIN;
+ALTER TABLE profile_data.access_tokens DROP CONSTRAINT access_tokens_token_hash_check;
+SELECT profile.create_client('mal-app') IS NOT NULL;
+SELECT profile.issue_access_token('mal-app') AS tok \gset
+UPDATE profile_data.access_tokens SET token_hash = '\x00';
+SELECT profile.create_profile(jsonb_build_object('accessTokenId', :'tok', 'tenantName', 'mal', 'email', 'm4@example.com'));
+ROLLBACK;
+
+-- nothing was left behind, and the server is still up
+SELECT count(*) AS profiles FROM profile_data.profiles p JOIN profile_data.tenants t ON t.id = p.tenant_id WHERE t.name = 'mal';
+SELECT profile.verify_audit_chain('mal')->>'ok' AS ok;
