@@ -34,7 +34,8 @@ PGFILEDESC = "profile_ext - profile creation inside the database"
 # runs 1.0, then each upgrade in turn
 DATA = $(EXTENSION)--1.0.sql $(EXTENSION)--1.0--1.1.sql
 
-PG_CPPFLAGS = -I$(srcdir)/src -Wall -Wextra -Wno-unused-parameter \
+PG_CPPFLAGS = -I$(srcdir)/src -DPROFILE_EXT_VERSION=\"$(EXTVERSION)\" \
+	-Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = -lsodium
 # make ASSERTS=1: our Assert()s checked (the server's own need an assert build)

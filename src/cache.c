@@ -36,6 +36,7 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "commands/extension.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -183,6 +184,37 @@ profile_cache_init(void)
 }
 
 /*
+ * The library works only with the schema of its own version.  Between
+ * installing a new library and ALTER EXTENSION profile_ext UPDATE, calls
+ * fail with a clear error rather than meet tables they do not know; the
+ * update script itself (which may fire our triggers) is let through.  The
+ * update changes our tables, so every backend checks again afterwards.
+ * SPI must be connected.
+ */
+static void
+check_schema_version(void)
+{
+	Oid			ext = get_extension_oid("profile_ext", true);
+	char	   *version = NULL;
+	int			rc;
+
+	if (creating_extension && CurrentExtensionObject == ext)
+		return;
+	rc = SPI_execute("SELECT extversion FROM pg_catalog.pg_extension"
+					 " WHERE extname OPERATOR(pg_catalog.=) 'profile_ext'", true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+		version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (version == NULL || strcmp(version, PROFILE_EXT_VERSION) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("profile_ext %s is installed in this database, but the loaded library is version %s",
+					   version ? version : "(none)", PROFILE_EXT_VERSION),
+				errhint("Run ALTER EXTENSION profile_ext UPDATE."));
+}
+
+/*
  * Start of every API or admin call: make sure the caches are usable,
  * dropping them if an invalidation arrived since they were filled.
  */
@@ -215,6 +247,7 @@ profile_cache_begin(void)
 				errhint("Run CREATE EXTENSION profile_ext."));
 	for (int i = 0; i < N_WATCHED; i++)
 		watched[i] = get_relname_relid(watched_names[i], nsp);
+	check_schema_version();
 
 	cache_cxt = AllocSetContextCreate(CacheMemoryContext, "profile_ext cache",
 									  ALLOCSET_SMALL_SIZES);

@@ -20,6 +20,11 @@ dir=/tmp/profile_ext_check
 cluster_start "$dir" 54329 || { echo "0 passed, 1 failed"; exit 1; }
 trap 'cluster_stop "$dir"' EXIT
 
+# The upgrade test (test/t/006_upgrade.pl) needs release 1.0, built from
+# this repository's history into a private copy of the installation.
+old_install=$(bash test/tools/release_install.sh 1.0 "$dir/release-1.0") ||
+	{ echo "could not build release 1.0 for the upgrade test"; echo "0 passed, 1 failed"; exit 1; }
+
 # The TAP tests start clusters of their own, which PostgreSQL refuses to do
 # as root: the suite runs as postgres, in a copy of the tree it owns.
 tree="$dir/tree"
@@ -28,7 +33,8 @@ tar --exclude=./.git -cf - . | tar -xf - -C "$tree"
 [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$tree"
 log="$dir/installcheck.log"
 (cd "$tree" && as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
-	PROFILE_EXT_SERVER_LOGS="$dir/server.log" make installcheck) 2>&1 | tee "$log"
+	PROFILE_EXT_SERVER_LOGS="$dir/server.log" PROFILE_EXT_OLD_INSTALL="$old_install" \
+	make installcheck) 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 unit_ok=$(grep -cE '^ok [0-9]+ - ' "$log")

@@ -1,0 +1,171 @@
+# test/t/006_upgrade.pl
+#
+# Upgrading a database made by release 1.0, as a user would: the 1.0
+# library and install script (built from this repository's history into a
+# private copy of the PostgreSQL installation by test/tools/release_install.sh)
+# make the data through the 1.0 API; then the server is restarted with the
+# current library and ALTER EXTENSION profile_ext UPDATE runs.  Afterwards:
+# no row is lost or changed, the 1.0 audit chains and seals still verify,
+# tokens, passwords and pending mails still work, the new rules hold for new
+# writes, and the upgraded schema is the one a new CREATE EXTENSION makes.
+#
+# PROFILE_EXT_OLD_INSTALL names a prepared 1.0 installation (test/check.sh
+# makes one); without it the test makes its own when this is a git
+# checkout.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $old = $ENV{PROFILE_EXT_OLD_INSTALL};
+if (!$old)
+{
+	my $top = $ENV{TESTDIR};
+	if (-e "$top/.git")
+	{
+		$old = `bash '$top/test/tools/release_install.sh' 1.0 '${PostgreSQL::Test::Utils::tmp_check}/release-1.0'`;
+		chomp $old;
+	}
+	plan skip_all => 'SKIPPED: no 1.0 installation (set PROFILE_EXT_OLD_INSTALL, or run from a git checkout)'
+	  unless $old && -x "$old/bin/postgres";
+}
+my $current = `pg_config --bindir`;
+chomp $current;
+$current =~ s{/bin$}{};
+
+my $node = PostgreSQL::Test::Cluster->new('upgrade', install_path => $old);
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+log_statement = none
+shared_preload_libraries = 'profile_ext'
+});
+$node->start;
+
+# 1.0's data, made through 1.0's API
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION profile_ext;
+	ALTER DATABASE postgres SET profile_ext.password_memlimit = '64kB';
+});
+is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'profile_ext'}),
+	'1.0', 'release 1.0 is installed');
+$node->safe_psql('postgres', q{
+	SELECT profile.create_tenant('acme', '{"complete_fields": ["full_name"], "incomplete_profiles": true,
+		"wizard_url": "https://acme.example/onboard/{id}"}');
+	SELECT profile.create_tenant('verifying', '{"verification": true, "required_contract": null}');
+	SELECT profile.create_client('shop');
+	SELECT profile.grant_contract('shop', 'create_customer_api');
+	CREATE ROLE mailer LOGIN;
+	SELECT profile.grant_admin('mailer');
+	CREATE ROLE web;
+	SELECT profile.grant_api('web');
+});
+my $token = $node->safe_psql('postgres', q{SELECT profile.issue_access_token('shop', '{acme}')});
+my $p1 = $node->safe_psql('postgres', qq{SELECT profile.create_profile('{"accessTokenId": "$token",
+	"username": "john.doe", "password": "passw0rd", "email": "john\@example.com", "full_name": "John",
+	"roles": ["member"], "attributes": {"a": 1}}')->>'id'});
+my $p2 = $node->safe_psql('postgres', qq{SELECT profile.create_profile('{"accessTokenId": "$token",
+	"email": "jane\@example.com", "mobile_phone_number": "+358 40 765 4321"}')->>'id'});
+$node->safe_psql('postgres', qq{SELECT profile.update_profile('$p2', '{"accessTokenId": "$token", "full_name": "Jane"}')});
+$node->safe_psql('postgres', qq{SELECT profile.register_user_profile('c908bc7c-9917-48fd-b862-d901a0880fef',
+	'{"accessTokenId": "$token", "countryCode": "US", "arid": "0b6d6b3f-5f0c-4b7a-9f5e-6f9d2c1e4a10",
+	  "sdkAuditEvents": [{"dateTime": "2020-01-28T13:16:01.714-05:00", "logEvent": "start", "audit": {"x": [1, 2]}},
+	                     {"dateTime": "2020-01-28T13:17:01Z", "logEvent": "end"}]}')});
+$node->safe_psql('postgres', q{SELECT profile.seal_audit_chain('acme')});
+# events after the seal, and a mail 1.0 left pending (its outbox keeps no link)
+$node->safe_psql('postgres', qq{SELECT profile.update_profile('$p1', '{"accessTokenId": "$token", "language": "en"}')});
+my $pv = $node->safe_psql('postgres', q{SELECT profile.create_profile('{"tenantName": "verifying",
+	"email": "pending@example.com", "verificationUrl": "https://app.example/verify"}')->>'id'});
+
+my $snapshot = q{
+	SELECT (SELECT md5(string_agg(x::text, '|' ORDER BY x.id))
+			  FROM (SELECT id, tenant_id, state, username, password_hash, email, mobile_phone_number, country_code,
+						   full_name, language, enabled, verified, roles, attributes, created_at, updated_at
+					  FROM profile_data.profiles) x) || ' ' ||
+		   (SELECT md5(string_agg(e::text, '|' ORDER BY e.id))
+			  FROM (SELECT id, tenant_id, recorded_at, occurred_at, profile_id, client, source, event,
+						   session_id, transaction_group_id, trace_id, data, chain_seq, prev_hash, hash
+					  FROM profile_data.audit_events) e) || ' ' ||
+		   (SELECT md5(string_agg(s::text, '|' ORDER BY s.tenant_id, s.seal_seq)) FROM profile_data.audit_seals s) || ' ' ||
+		   (SELECT md5(string_agg(t::text, '|' ORDER BY t.id))
+			  FROM (SELECT id, name, settings - '{verification_url}'::text[], created_at, updated_at
+					  FROM profile_data.tenants) t) || ' ' ||
+		   (SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM profile_data.access_tokens t) || ' ' ||
+		   (SELECT count(*) FROM profile_data.verification_outbox)
+};
+my $before = $node->safe_psql('postgres', $snapshot);
+my $chains_before = $node->safe_psql('postgres', q{SELECT profile.verify_audit_chain('acme')});
+like($chains_before, qr/"ok": true/, '1.0 chains verify under 1.0');
+$node->stop;
+
+# the current library, then the update
+$node->{_install_path} = $current;
+$node->start;
+my ($ret, $out, $err) = $node->psql('postgres', qq{SELECT profile.update_profile('$p1',
+	'{"accessTokenId": "$token", "full_name": "Before"}')});
+like($err, qr/profile_ext 1.0 is installed in this database, but the loaded library is version 1.1.*\n.*HINT:  Run ALTER EXTENSION profile_ext UPDATE/,
+	'before the update, the new library refuses to work on the old schema, and says what to do');
+$node->safe_psql('postgres', 'ALTER EXTENSION profile_ext UPDATE');
+is($node->safe_psql('postgres', q{SELECT extversion FROM pg_extension WHERE extname = 'profile_ext'}),
+	'1.1', 'the extension is at 1.1');
+
+# no row lost or changed
+is($node->safe_psql('postgres', $snapshot), $before, 'profiles, events, seals, tenants (but for the new settings keys), tokens and mails are as they were');
+is($node->safe_psql('postgres', q{SELECT profile.verify_audit_chain('acme')}), $chains_before,
+	'the 1.0 chains and seals still verify, with the same counts');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_constraint
+	WHERE connamespace = 'profile_data'::regnamespace AND NOT convalidated}), '0',
+	'every new constraint was validated');
+
+# what 1.0 made still works
+is($node->safe_psql('postgres', qq{SELECT profile.update_profile('$p1',
+	'{"accessTokenId": "$token", "full_name": "John D"}')->>'full_name'}), 'John D', 'the 1.0 token works');
+like($node->safe_psql('postgres', qq{SELECT password_hash FROM profile_data.profiles WHERE id = '$p1'}),
+	qr/^\$argon2id\$/, 'the 1.0 password hash is kept');
+my $mail = $node->safe_psql('postgres', q{SELECT m FROM profile.claim_verification_mails() m},
+	extra_params => [ '-U', 'mailer' ]);
+like($mail, qr/"url": "https:\/\/app\.example\/verify\?token=pv_[A-Za-z0-9_-]{43}"/,
+	'a mail 1.0 left pending gets a link when claimed (by a role granted admin under 1.0)');
+my ($vtoken) = $mail =~ /token=(pv_[A-Za-z0-9_-]{43})/;
+is($node->safe_psql('postgres', qq{SELECT profile.verify_profile('$vtoken')->>'verified'}), 'true',
+	'and the link verifies the profile');
+is($node->safe_psql('postgres', q{SELECT profile.seal_audit_chain('acme')->>'sealed'}), 'true',
+	'a new seal continues the 1.0 seals');
+like($node->safe_psql('postgres', q{SELECT profile.verify_audit_chain('acme')}), qr/"ok": true/,
+	'and the chains, old and new events together, verify');
+
+# the new rules hold for new writes
+($ret, $out, $err) = $node->psql('postgres', qq{SELECT profile.create_profile('{"accessTokenId": "$token",
+	"email": "new\@example.com", "verificationUrl": ""}')});
+like($err, qr/invalid value for field "verificationUrl"/, 'new writes meet the 1.1 rules');
+like($node->safe_psql('postgres', q{SELECT settings FROM profile_data.tenants WHERE name = 'acme'}),
+	qr/"verification_url": null/, 'stored settings have the new keys');
+
+# the upgraded schema is the one CREATE EXTENSION makes
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION profile_ext');
+my $schema = q{
+	SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+		SELECT 'column ' || attrelid::regclass || '.' || attname || ' ' || format_type(atttypid, atttypmod)
+			   || CASE WHEN attnotnull THEN ' not null' ELSE '' END AS d
+		  FROM pg_attribute WHERE attnum > 0 AND NOT attisdropped
+		   AND attrelid IN (SELECT oid FROM pg_class WHERE relnamespace IN ('profile'::regnamespace, 'profile_data'::regnamespace))
+		UNION ALL SELECT 'constraint ' || conrelid::regclass || ' ' || pg_get_constraintdef(oid)
+		  FROM pg_constraint WHERE connamespace = 'profile_data'::regnamespace
+		UNION ALL SELECT 'index ' || pg_get_indexdef(indexrelid) FROM pg_index
+		 WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'profile_data'::regnamespace)
+		UNION ALL SELECT 'function ' || p.oid::regprocedure || ' ' || p.provolatile::text || p.prosecdef::text || coalesce(p.proconfig::text, '')
+			   || ' ' || coalesce(obj_description(p.oid, 'pg_proc'), '')
+		  FROM pg_proc p WHERE pronamespace IN ('profile'::regnamespace, 'profile_data'::regnamespace)
+		UNION ALL SELECT 'trigger ' || tgrelid::regclass || ' ' || pg_get_triggerdef(oid) FROM pg_trigger
+		 WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'profile_data'::regnamespace)
+		UNION ALL SELECT 'view ' || c.oid::regclass || ' ' || pg_get_viewdef(c.oid) FROM pg_class c
+		 WHERE c.relkind = 'v' AND c.relnamespace = 'profile'::regnamespace
+		UNION ALL SELECT 'config ' || unnest(extconfig)::regclass FROM pg_extension WHERE extname = 'profile_ext'
+	) s
+};
+is($node->safe_psql('postgres', $schema), $node->safe_psql('fresh', $schema),
+	'the upgraded schema equals a new installation of 1.1');
+
+$node->stop;
+done_testing();
