@@ -4,30 +4,39 @@ EXTENSION = profile_ext
 EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = profile_ext
+# the layers, bottom up; a file calls only into its own layer or the ones
+# below (test/tools/check_layers.py checks it)
 OBJS = \
 	src/core/pe_errors.o \
 	src/core/pe_fields.o \
-	src/core/pe_tables.o \
 	src/core/pe_json.o \
+	src/core/pe_tables.o \
 	src/core/pe_url.o \
 	src/core/pe_validate.o \
-	src/admin.o \
-	src/api.o \
-	src/audit.o \
-	src/cache.o \
-	src/chain.o \
-	src/create.o \
-	src/crypto.o \
-	src/errors.o \
-	src/fields.o \
-	src/profile_ext.o \
-	src/ratelimit.o \
-	src/register.o \
-	src/result.o \
-	src/rowcheck.o \
-	src/settings.o \
-	src/update.o \
-	src/verify.o
+	src/base/crypto.o \
+	src/base/errors.o \
+	src/base/json.o \
+	src/base/postgrest.o \
+	src/base/spi.o \
+	src/catalog/cache.o \
+	src/catalog/ratelimit.o \
+	src/catalog/settings.o \
+	src/model/caller.o \
+	src/model/document.o \
+	src/model/fields.o \
+	src/audit/audit.o \
+	src/audit/chain.o \
+	src/audit/trigger.o \
+	src/store/profiles.o \
+	src/store/verification.o \
+	src/api/admin.o \
+	src/api/create.o \
+	src/api/legacy.o \
+	src/api/module.o \
+	src/api/register.o \
+	src/api/rowcheck.o \
+	src/api/update.o \
+	src/api/verify.o
 PGFILEDESC = "profile_ext - profile creation inside the database"
 
 # the released install script and the upgrade scripts: CREATE EXTENSION
@@ -61,8 +70,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# every object depends on the shared headers (PGXS tracks no dependencies)
-$(OBJS): $(srcdir)/src/profile_ext.h $(srcdir)/src/compat.h $(srcdir)/src/core/pe_core.h
+# every object depends on the headers (PGXS tracks no dependencies)
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)
 
 # after the include, which empties it: print every TAP line, so that
 # test/check.sh can count them
@@ -70,7 +79,7 @@ PROVE_FLAGS = -v
 
 # unit tests of the rule core (no server needed)
 CORE_SRCS = $(wildcard $(srcdir)/src/core/*.c)
-test/unit/test_core: $(srcdir)/test/unit/test_core.c $(CORE_SRCS) $(srcdir)/src/core/pe_core.h
+test/unit/test_core: $(srcdir)/test/unit/test_core.c $(CORE_SRCS) $(wildcard $(srcdir)/src/core/*.h)
 	$(CC) -std=c99 -O1 -g -Wall -Wextra -Wno-missing-field-initializers \
 		-I$(srcdir)/src/core -o $@ $(srcdir)/test/unit/test_core.c $(CORE_SRCS)
 
@@ -84,7 +93,7 @@ EXTRA_CLEAN = test/fuzz/fuzz_core test/unit/test_core output_iso results regress
 
 # libFuzzer + ASan/UBSan over the rule core (clang); not part of installcheck
 FUZZ_SECONDS ?= 60
-test/fuzz/fuzz_core: $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS) $(srcdir)/src/core/pe_core.h
+test/fuzz/fuzz_core: $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS) $(wildcard $(srcdir)/src/core/*.h)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-I$(srcdir)/src/core -o $@ $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS)
 

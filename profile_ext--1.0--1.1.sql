@@ -4,6 +4,46 @@
 \echo Use "ALTER EXTENSION profile_ext UPDATE TO '1.1'" to load this file. \quit
 
 ----------------------------------------------------------------------------
+-- Why the API functions are SECURITY INVOKER
+--
+-- profile.create_profile, update_profile, register_user_profile and
+-- verify_profile (and the 1.1 API functions) must know who calls them: the
+-- admin principal and trusted JWT claims depend on current_user, which a
+-- SECURITY DEFINER function would hide.  The caller needs only EXECUTE and
+-- nothing on profile_data.  Once the caller is known, the C code acts as
+-- the owner of profile_data for its own statements, inside a
+-- security-restricted operation with search_path = pg_catalog, pg_temp
+-- (src/base/spi.c).  The admin functions need no caller identity beyond
+-- their EXECUTE privilege and are SECURITY DEFINER with the same pinned
+-- search_path.
+----------------------------------------------------------------------------
+
+----------------------------------------------------------------------------
+-- Structure (1.1): the C functions are bound to symbols named after their
+-- SQL functions (1.0's names stay in the library for 1.0's script), and the
+-- CHECK constraints of 1.0 use schema-qualified operators.
+----------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION profile_data.check_profile_row() RETURNS trigger
+	LANGUAGE C AS 'MODULE_PATHNAME', 'check_profile_row';
+CREATE OR REPLACE FUNCTION profile_data.audit_profile_change() RETURNS trigger
+	LANGUAGE C AS 'MODULE_PATHNAME', 'audit_profile_change';
+CREATE OR REPLACE FUNCTION profile_data.refuse_change() RETURNS trigger
+	LANGUAGE C AS 'MODULE_PATHNAME', 'refuse_change';
+CREATE OR REPLACE FUNCTION profile_data.invalidate_caches() RETURNS trigger
+	LANGUAGE C AS 'MODULE_PATHNAME', 'invalidate_caches';
+
+ALTER TABLE profile_data.profiles DROP CONSTRAINT profiles_state_check,
+	ADD CONSTRAINT profiles_state_check
+	CHECK (state OPERATOR(pg_catalog.=) ANY (ARRAY['complete', 'incomplete']));
+ALTER TABLE profile_data.audit_events DROP CONSTRAINT audit_events_source_check,
+	ADD CONSTRAINT audit_events_source_check
+	CHECK (source OPERATOR(pg_catalog.=) ANY (ARRAY['db', 'sdk']));
+ALTER TABLE profile_data.role_grants DROP CONSTRAINT role_grants_privilege_check,
+	ADD CONSTRAINT role_grants_privilege_check
+	CHECK (privilege OPERATOR(pg_catalog.=) ANY (ARRAY['admin', 'api', 'claims']));
+
+----------------------------------------------------------------------------
 -- Security (1.1)
 ----------------------------------------------------------------------------
 

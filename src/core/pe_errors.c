@@ -8,7 +8,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pe_core.h"
+#include "pe_errors.h"
 
 const PeErrorDef pe_error_defs[PE_E__COUNT] = {
 	[PE_E_INVALID_REQUEST] = {"INVALID_REQUEST", "22023", 400},

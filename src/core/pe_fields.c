@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "pe_core.h"
+#include "pe_fields.h"
 
 const PeFieldDef pe_fields[PE_F__COUNT] = {
 	[PE_F_ACCESS_TOKEN] = {"accessTokenId", "access_token", PE_T_SECRET, 1, 512, false},

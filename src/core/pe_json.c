@@ -12,7 +12,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pe_core.h"
+#include "pe_json.h"
 
 bool
 pe_json_depth_exceeds(const char *s, size_t len, int limit)

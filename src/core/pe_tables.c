@@ -9,7 +9,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pe_core.h"
+#include "pe_tables.h"
 
 /* ISO 3166-1 alpha-2, sorted */
 const char pe_iso3166_codes[][3] = {

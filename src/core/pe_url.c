@@ -27,7 +27,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "pe_core.h"
+#include "pe_url.h"
 
 static const PeRule r_url = {"format", "must be an absolute http or https URL (RFC 3986) of at most 2048 characters, with a host, no user-info and a port of 1 to 65535"};
 

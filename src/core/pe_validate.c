@@ -14,9 +14,24 @@
 #include <strings.h>
 #include <string.h>
 
-#include "pe_core.h"
+#include "pe_tables.h"
+#include "pe_validate.h"
 
 #define RULE(name, r, m) static const PeRule name = {r, m}
+
+/* Limits, their messages made from the numbers themselves. */
+const PeRule pe_rule_roles_count = {"size", "must name at most " PE_STR(PE_MAX_ROLES) " roles"};
+const PeRule pe_rule_items_count = {"size", "must have at most " PE_STR(PE_MAX_ARRAY_ITEMS) " items"};
+const PeRule pe_rule_int_items = {"range", "each item must be an integer between 0 and " PE_STR(PE_MAX_INT)};
+const PeRule pe_rule_selector_length = {"length", "each item must be at most " PE_STR(PE_MAX_SELECTOR_CHARS) " characters"};
+const PeRule pe_rule_attr_depth = {"depth", "must not be nested deeper than " PE_STR(PE_MAX_ATTR_DEPTH) " levels"};
+const PeRule pe_rule_attr_size = {"size", "must be at most 64 KiB when serialised"};
+const PeRule pe_rule_sdk_events = {"size", "must hold at most " PE_STR(PE_MAX_SDK_EVENTS) " events"};
+const PeRule pe_rule_sdk_string = {"length", "must be at most " PE_STR(PE_MAX_SDK_STRING) " characters"};
+const PeRule pe_rule_sdk_version = {"length", "must be at most " PE_STR(PE_MAX_SDK_VERSION) " characters"};
+
+/* the message above says 64 KiB */
+typedef char pe_attr_size_is_64_kib[PE_MAX_ATTR_BYTES == 64 * 1024 ? 1 : -1];
 
 RULE(r_type_string, "type", "must be a string");
 RULE(r_type_bool, "type", "must be a boolean");
@@ -37,7 +52,7 @@ RULE(r_language, "format", "must be an ISO 639-1 code of two lower-case letters"
 RULE(r_role, "format", "each role must be 1 to 64 of A-Z, a-z, 0-9, _ . : -");
 RULE(r_name, "format", "must be 1 to 64 of a-z, 0-9, . _ -");
 RULE(r_access_level, "range", "must be 0 or 100");
-RULE(r_int_range, "range", "must be between 0 and 2147483647");
+RULE(r_int_range, "range", "must be between 0 and " PE_STR(PE_MAX_INT));
 RULE(r_email_len, "length", "must be at most 254 characters");
 RULE(r_email_format, "format", "must be an address of the form local@domain");
 RULE(r_email_local, "format", "local part must be a dot-atom of at most 64 characters");
@@ -655,4 +670,48 @@ pe_parse_iso8601(const char *s, size_t len, int64_t *unix_us)
 	*unix_us = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) -
 				(int64_t) sign * (oh * 3600 + om * 60)) * 1000000 + frac;
 	return true;
+}
+
+static int
+span_cmp(const void *a, const void *b)
+{
+	const PeSpan *x = a;
+	const PeSpan *y = b;
+	int			c = memcmp(x->s, y->s, (size_t) (x->len < y->len ? x->len : y->len));
+
+	if (c == 0)
+		c = (x->len > y->len) - (x->len < y->len);
+	if (c == 0)
+		c = (x->index > y->index) - (x->index < y->index);
+	return c;
+}
+
+int
+pe_dedupe(const char **s, int *len, int n, PeSpan *scratch)
+{
+	int			kept = 0;
+
+	if (n < 2)
+		return n;
+	for (int i = 0; i < n; i++)
+	{
+		scratch[i].s = s[i];
+		scratch[i].len = len[i];
+		scratch[i].index = i;
+	}
+	qsort(scratch, (size_t) n, sizeof(PeSpan), span_cmp);
+	/* equal strings sort together, the first occurrence first: mark the rest */
+	for (int i = 1; i < n; i++)
+		if (scratch[i].len == scratch[i - 1].len &&
+			memcmp(scratch[i].s, scratch[i - 1].s, (size_t) scratch[i].len) == 0)
+			len[scratch[i].index] = -1;
+	for (int i = 0; i < n; i++)
+	{
+		if (len[i] < 0)
+			continue;
+		s[kept] = s[i];
+		len[kept] = len[i];
+		kept++;
+	}
+	return kept;
 }

@@ -18,7 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pe_core.h"
+#include "pe_errors.h"
+#include "pe_fields.h"
+#include "pe_json.h"
+#include "pe_tables.h"
+#include "pe_url.h"
+#include "pe_validate.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -69,7 +69,7 @@ def main():
     w(" *   iso-codes (ISO 3166-1 alpha-2: %d codes, ISO 639-1: %d codes)\n" %
       (len(countries), len(languages)))
     w(" *\n *-------------------------------------------------------------------------\n */\n")
-    w('#include "pe_core.h"\n\n')
+    w('#include "pe_tables.h"\n\n')
 
     w("/* ISO 3166-1 alpha-2, sorted */\n")
     w("const char pe_iso3166_codes[][3] = {\n")

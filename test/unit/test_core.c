@@ -12,7 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pe_core.h"
+#include "pe_errors.h"
+#include "pe_fields.h"
+#include "pe_json.h"
+#include "pe_tables.h"
+#include "pe_url.h"
+#include "pe_validate.h"
 
 static int	n_run = 0;
 static int	n_failed = 0;

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * src/fields.c
+ * src/model/fields.c
  *		Reading the profile fields of a payload and checking them with the
- *		rule core (SPEC section 3).
+ *		rule core (README, Reference).
  *
  * profile_read_payload makes one pass over the payload's top-level keys:
  * it maps names and aliases to fields, drops JSON nulls ("not given") and
@@ -10,22 +10,31 @@
  * each given value into its column value, collecting every broken rule so
  * that a request learns about all of them at once.
  *
+ * The rules of a whole profile live here too, once each, for every path
+ * that makes or changes one (create, update, registration, batches): the
+ * defaults of fields not given, the value a cleared field takes, the
+ * country a phone number gives, contact_required and completeness.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "common/jsonapi.h"
+#include "executor/spi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
-#include "miscadmin.h"
 
-#include "profile_ext.h"
+#include "base/crypto.h"
+#include "base/json.h"
+#include "core/pe_json.h"
+#include "core/pe_url.h"
+#include "core/pe_validate.h"
+#include "model/fields.h"
 
 /* Column of profile_data.profiles behind each field. */
 static const char *const field_columns[PE_F__COUNT] = {
@@ -231,8 +240,6 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
 	return r;
 }
 
-static const PeRule attr_depth = {"depth", "must not be nested deeper than 16 levels"};
-static const PeRule attr_size = {"size", "must be at most 64 KiB when serialised"};
 static const PeRule attr_object = {"format", "must hold a JSON object"};
 
 /* attributes as stored: an object within the nesting and size limits. */
@@ -245,12 +252,12 @@ profile_check_attributes(Jsonb *attrs)
 	if (!JB_ROOT_IS_OBJECT(attrs))
 		return &attr_object;
 	if (profile_jsonb_depth(&attrs->root, PE_MAX_ATTR_DEPTH) > PE_MAX_ATTR_DEPTH)
-		return &attr_depth;
+		return &pe_rule_attr_depth;
 	initStringInfo(&buf);
 	JsonbToCString(&buf, &attrs->root, VARSIZE(attrs));
 	big = buf.len > PE_MAX_ATTR_BYTES;
 	pfree(buf.data);
-	return big ? &attr_size : NULL;
+	return big ? &pe_rule_attr_size : NULL;
 }
 
 /* attributes: an object, or a string holding one. */
@@ -268,7 +275,7 @@ check_attributes(const JsonbValue *v, const char *key, FieldErrors *errs)
 		if (pe_json_depth_exceeds(v->val.string.val, v->val.string.len,
 								  PE_MAX_ATTR_DEPTH))
 		{
-			profile_add_rule(errs, key, &attr_depth);
+			profile_add_rule(errs, key, &pe_rule_attr_depth);
 			return NULL;
 		}
 		lex = profile_json_lexer(v->val.string.val, v->val.string.len);
@@ -296,68 +303,6 @@ check_attributes(const JsonbValue *v, const char *key, FieldErrors *errs)
 	return attrs;
 }
 
-/* A text and where it stood, for de-duplication. */
-typedef struct TextItem
-{
-	const char *s;
-	int			len;
-	int			index;
-} TextItem;
-
-static int
-text_item_cmp(const void *a, const void *b, void *arg)
-{
-	const TextItem *x = a;
-	const TextItem *y = b;
-	int			c = memcmp(x->s, y->s, Min(x->len, y->len));
-
-	if (c == 0)
-		c = (x->len > y->len) - (x->len < y->len);
-	if (c == 0)
-		c = (x->index > y->index) - (x->index < y->index);
-	return c;
-}
-
-/*
- * Drop the later duplicates of items[0..n), keeping the first of each in
- * its place; returns the new count.  Sorting makes it O(n log n) whatever
- * the input.
- */
-int
-profile_dedupe_texts(const char **s, int *len, int n)
-{
-	TextItem   *sorted;
-	bool	   *drop;
-	int			kept = 0;
-
-	if (n < 2)
-		return n;
-	sorted = palloc(sizeof(TextItem) * n);
-	drop = palloc0(sizeof(bool) * n);
-	for (int i = 0; i < n; i++)
-	{
-		sorted[i].s = s[i];
-		sorted[i].len = len[i];
-		sorted[i].index = i;
-	}
-	qsort_arg(sorted, n, sizeof(TextItem), text_item_cmp, NULL);
-	for (int i = 1; i < n; i++)
-		if (sorted[i].len == sorted[i - 1].len &&
-			memcmp(sorted[i].s, sorted[i - 1].s, sorted[i].len) == 0)
-			drop[sorted[i].index] = true;
-	for (int i = 0; i < n; i++)
-	{
-		if (drop[i])
-			continue;
-		s[kept] = s[i];
-		len[kept] = len[i];
-		kept++;
-	}
-	pfree(sorted);
-	pfree(drop);
-	return kept;
-}
-
 /* Is the role allowed in the tenant (allowed_roles, if it sets one)? */
 bool
 profile_role_allowed(const TenantInfo *t, const char *role, size_t len)
@@ -371,9 +316,6 @@ profile_role_allowed(const TenantInfo *t, const char *role, size_t len)
 	return false;
 }
 
-static const PeRule r_roles_count = {"size", "must name at most 100 roles"};
-static const PeRule r_items_count = {"size", "must have at most 1000 items"};
-
 /*
  * roles: an array of strings; role: a comma-separated string.  At most
  * PE_MAX_ROLES entries as given, each a valid role name; duplicates are
@@ -386,6 +328,7 @@ check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
 {
 	const char *items[PE_MAX_ROLES];
 	int			lens[PE_MAX_ROLES];
+	PeSpan		scratch[PE_MAX_ROLES];
 	Datum		roles[PE_MAX_ROLES];
 	int			n = 0;
 	const PeRule *r;
@@ -408,7 +351,7 @@ check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
 			for (b = end; b > a && s[b - 1] == ' '; b--);
 			if (n == PE_MAX_ROLES)
 			{
-				profile_add_rule(errs, key, &r_roles_count);
+				profile_add_rule(errs, key, &pe_rule_roles_count);
 				return (Datum) 0;
 			}
 			if ((r = pe_check_role(s + a, b - a)) != NULL)
@@ -429,7 +372,7 @@ check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
 
 		if (JsonContainerSize(v->val.binary.data) > PE_MAX_ROLES)
 		{
-			profile_add_rule(errs, key, &r_roles_count);
+			profile_add_rule(errs, key, &pe_rule_roles_count);
 			return (Datum) 0;
 		}
 		it = JsonbIteratorInit(v->val.binary.data);
@@ -454,7 +397,7 @@ check_roles(const JsonbValue *v, const char *key, const TenantInfo *t,
 
 	if (n == 0)
 		return profile_default_roles(t);
-	n = profile_dedupe_texts(items, lens, n);
+	n = pe_dedupe(items, lens, n, scratch);
 	for (int i = 0; i < n; i++)
 	{
 		if (!profile_role_allowed(t, items[i], lens[i]))
@@ -499,6 +442,7 @@ profile_row_from_tuple(HeapTuple tup, TupleDesc desc, ProfileRow *row)
 		if (attno > 0)
 			row->values[f] = heap_getattr(tup, attno, desc, &row->isnull[f]);
 	}
+	row->phone_country = NULL;
 	row->tenant_id = DatumGetInt64(heap_getattr(tup, SPI_fnumber(desc, "tenant_id"), desc, &isnull));
 	row->id = *DatumGetUUIDP(heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull));
 	d = heap_getattr(tup, SPI_fnumber(desc, "state"), desc, &isnull);
@@ -526,7 +470,7 @@ check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
 
 	if (JsonContainerSize(v->val.binary.data) > PE_MAX_ARRAY_ITEMS)
 	{
-		profile_add_rule(errs, key, &r_items_count);
+		profile_add_rule(errs, key, &pe_rule_items_count);
 		return (Datum) 0;
 	}
 	items = palloc(sizeof(Datum) * (JsonContainerSize(v->val.binary.data) + 1));
@@ -542,8 +486,7 @@ check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
 
 			if (e.type != jbvNumeric || !numeric_integer(&e, &i) || pe_check_int(i))
 			{
-				profile_add_error(errs, key, "range",
-								  "each item must be an integer between 0 and 2147483647");
+				profile_add_rule(errs, key, &pe_rule_int_items);
 				return (Datum) 0;
 			}
 			items[n++] = Int32GetDatum((int32) i);
@@ -557,8 +500,7 @@ check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
 			}
 			if (pe_utf8_chars(e.val.string.val, e.val.string.len) > (size_t) def->max_chars)
 			{
-				profile_add_error(errs, key, "length",
-								  "each item must be at most 1024 characters");
+				profile_add_rule(errs, key, &pe_rule_selector_length);
 				return (Datum) 0;
 			}
 			items[n++] = PointerGetDatum(cstring_to_text_with_len(e.val.string.val,
@@ -574,17 +516,15 @@ check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
 
 /*
  * Check every given profile field, filling row->values/isnull with the
- * normalised column values; broken rules go to errs.  For a create, also
- * applies the defaults (enabled, roles, attributes), derives the country
- * from the phone number and checks contact_required; an update does those
- * on the merged row.  The password is left in clear text for the caller
- * to hash.
+ * normalised column values of the fields given (the others null); broken
+ * rules go to errs.  A phone number's country goes to row->phone_country.
+ * The password is left in clear text for the caller to hash.
  */
 void
 profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
-					 ProfileRow *row, FieldErrors *errs, bool create)
+					 ProfileRow *row, FieldErrors *errs)
 {
-	const char *phone_country = NULL;
+	row->phone_country = NULL;
 
 	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 	{
@@ -605,7 +545,7 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 
 		if (pe_type_is_string(def->type))
 			r = profile_check_string(f, v->val.string.val, v->val.string.len,
-									 &value, &phone_country);
+									 &value, &row->phone_country);
 		else
 			switch (def->type)
 			{
@@ -686,58 +626,125 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 		row->values[f] = value;
 		row->isnull[f] = false;
 	}
+}
 
-	if (!create)
-		return;
+/*
+ * The value a field takes in a new profile when the request does not give
+ * it: enabled true, the tenant's default roles, empty attributes; the
+ * others none.  Returns false for "none".
+ */
+bool
+profile_default_value(int f, const TenantInfo *tenant, Datum *value)
+{
+	switch (f)
+	{
+		case PE_F_ENABLED:
+			*value = BoolGetDatum(true);
+			return true;
+		case PE_F_ROLES:
+			*value = profile_default_roles(tenant);
+			return true;
+		case PE_F_ATTRIBUTES:
+			*value = JsonbPGetDatum(profile_empty_object());
+			return true;
+		default:
+			return false;
+	}
+}
 
-	/* defaults */
-	if (!in->present[PE_F_ENABLED])
+/*
+ * The value a field takes when update_profile clears it with null: enabled
+ * back to true, roles and attributes empty; the others none.
+ */
+bool
+profile_cleared_value(int f, Datum *value)
+{
+	switch (f)
 	{
-		row->values[PE_F_ENABLED] = BoolGetDatum(true);
-		row->isnull[PE_F_ENABLED] = false;
+		case PE_F_ENABLED:
+			*value = BoolGetDatum(true);
+			return true;
+		case PE_F_ROLES:
+			*value = PointerGetDatum(construct_empty_array(TEXTOID));
+			return true;
+		case PE_F_ATTRIBUTES:
+			*value = JsonbPGetDatum(profile_empty_object());
+			return true;
+		default:
+			return false;
 	}
-	if (!in->present[PE_F_ROLES])
+}
+
+/* Give every field of row that given[] says was not given its default. */
+void
+profile_apply_defaults(ProfileRow *row, const bool *given,
+					   const TenantInfo *tenant)
+{
+	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 	{
-		row->values[PE_F_ROLES] = profile_default_roles(tenant);
-		row->isnull[PE_F_ROLES] = false;
+		if (given && given[f])
+			continue;
+		row->isnull[f] = !profile_default_value(f, tenant, &row->values[f]);
 	}
-	if (!in->present[PE_F_ATTRIBUTES])
+}
+
+/*
+ * A profile without a country gets the one its phone number gives, if
+ * phone_given (the number is new in this request).
+ */
+void
+profile_country_from_phone(ProfileRow *row, bool phone_given)
+{
+	if (phone_given && row->isnull[PE_F_COUNTRY] && row->phone_country != NULL)
 	{
-		row->values[PE_F_ATTRIBUTES] =
-			DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-		row->isnull[PE_F_ATTRIBUTES] = false;
-	}
-	if (!in->present[PE_F_COUNTRY] && phone_country != NULL)
-	{
-		row->values[PE_F_COUNTRY] = CStringGetTextDatum(phone_country);
+		row->values[PE_F_COUNTRY] = CStringGetTextDatum(row->phone_country);
 		row->isnull[PE_F_COUNTRY] = false;
 	}
+}
 
-	/* contact_required: an email or a mobile phone number */
-	if (!in->present[PE_F_EMAIL] && !in->present[PE_F_PHONE])
+/*
+ * contact_required: an email or a mobile phone number.  has[f]: the
+ * profile has field f (given in the request, or stored).
+ */
+void
+profile_check_contact(const bool *has, FieldErrors *errs)
+{
+	if (!has[PE_F_EMAIL] && !has[PE_F_PHONE])
 		profile_add_error(errs, "email", "contact_required",
 						  "an email or a mobile_phone_number is required");
 }
 
 /*
- * Completeness: every complete_fields entry of the tenant must be given.
- * With incomplete_profiles the profile is stored as incomplete instead.
+ * Completeness: every complete_fields entry of the tenant must be there
+ * (has[f], as above).  With incomplete_profiles a profile that lacks some
+ * is incomplete (the result); without, each missing one is an error.
  */
-void
-profile_check_complete(const ProfileInput *in, const TenantInfo *tenant,
-					   FieldErrors *errs, bool *incomplete)
+bool
+profile_missing_complete(const TenantInfo *tenant, const bool *has,
+						 FieldErrors *errs)
 {
-	*incomplete = false;
+	bool		missing = false;
+
 	for (int i = 0; i < tenant->n_complete; i++)
 	{
 		int			f = tenant->complete_fields[i];
 
-		if (in->present[f])
+		if (has[f])
 			continue;
-		if (tenant->incomplete_profiles)
-			*incomplete = true;
-		else
+		missing = true;
+		if (!tenant->incomplete_profiles)
 			profile_add_error(errs, pe_fields[f].name, "required",
 							  "is required by the tenant");
 	}
+	return missing && tenant->incomplete_profiles;
+}
+
+/* Replace the clear-text password of a checked row by its Argon2id hash. */
+void
+profile_hash_row_password(ProfileRow *row)
+{
+	text	   *pw = DatumGetTextPP(row->values[PE_F_PASSWORD]);
+
+	row->values[PE_F_PASSWORD] =
+		CStringGetTextDatum(profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
 }

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/crypto.c
+ * src/base/crypto.c
  *		Randomness, identifiers, token and password hashing (libsodium).
  *
  * Passwords: Argon2id through crypto_pwhash_str, whose output is a
@@ -16,9 +16,39 @@
 
 #include <sodium.h>
 
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "base/crypto.h"
+
+/* Argon2id cost of new password hashes (GUCs, superuser only). */
+static int	password_opslimit = 2;
+static int	password_memlimit_kb = 65536;
+
+/* libsodium and the password settings; from _PG_init. */
+void
+profile_crypto_init(void)
+{
+	if (sodium_init() < 0)
+		ereport(ERROR,
+				errcode(ERRCODE_SYSTEM_ERROR),
+				errmsg("could not initialize libsodium"));
+
+	DefineCustomIntVariable("profile_ext.password_opslimit",
+							"Argon2id time cost (passes) for new password hashes.",
+							"Stored hashes keep the cost they were made with.",
+							&password_opslimit,
+							2, 1, 64,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("profile_ext.password_memlimit",
+							"Argon2id memory cost for new password hashes.",
+							"Stored hashes keep the cost they were made with.",
+							&password_memlimit_kb,
+							65536, 8, 4194304,
+							PGC_SUSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+}
 
 /* A random (version 4) UUID: trace ids. */
 void
@@ -78,13 +108,13 @@ profile_hash_password(const char *password, size_t len)
 	char	   *out = palloc(crypto_pwhash_STRBYTES);
 
 	if (crypto_pwhash_str(out, password, len,
-						  (unsigned long long) profile_password_opslimit,
-						  (size_t) profile_password_memlimit_kb * 1024) != 0)
+						  (unsigned long long) password_opslimit,
+						  (size_t) password_memlimit_kb * 1024) != 0)
 		ereport(ERROR,
 				errcode(ERRCODE_OUT_OF_MEMORY),
 				errmsg("could not hash password"),
 				errdetail("Argon2id could not allocate %d kB.",
-						  profile_password_memlimit_kb),
+						  password_memlimit_kb),
 				errhidestmt(true));
 	return out;
 }

@@ -1,15 +1,15 @@
 /*-------------------------------------------------------------------------
  *
- * src/admin.c
- *		Admin functions (SPEC section 7): tenants, clients, access tokens,
- *		contracts and role grants.
+ * src/api/admin.c
+ *		Admin functions (README, "Admin functions"): tenants, clients,
+ *		access tokens, contracts and role grants.
  *
  * These are SECURITY DEFINER with a pinned search_path; EXECUTE is
  * revoked from PUBLIC and given to admin roles by profile.grant_admin.
- * They are not on a hot path, so they favour plain code over caching.
- * The only SQL built at run time is the GRANT statements of grant_admin
- * and grant_api, which cannot take parameters: they name a role that was
- * looked up in pg_authid first, through quote_identifier.
+ * They act as the data owner like the API (base/spi.c) and run only saved
+ * statements.  They are not on a hot path, so they favour plain code over
+ * caching.  The GRANTs of grant_api and grant_admin are built as statement
+ * nodes for a role looked up in pg_authid first, never as SQL text.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,57 +17,101 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "commands/defrem.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "base/crypto.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "catalog/cache.h"
+#include "catalog/settings.h"
+#include "core/pe_validate.h"
 
-/* The data owner's section of an admin function (see api.c). */
-static OwnerSection admin_owner;
+static SavedPlan insert_tenant_plan = {
+	"INSERT INTO profile_data.tenants (name, settings) VALUES ($1, $2)"
+	" ON CONFLICT (name) DO NOTHING RETURNING id, created_at",
+	2, {TEXTOID, JSONBOID}
+};
 
-static void
-admin_begin(pg_uuid_t *trace_id)
-{
-	profile_uuid_v4(trace_id);
-	profile_owner_begin(&admin_owner);
-}
+static SavedPlan lock_tenant_plan = {
+	"SELECT id, settings, created_at FROM profile_data.tenants"
+	" WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+	1, {TEXTOID}
+};
 
-static void
-admin_end(void)
-{
-	profile_owner_end(&admin_owner);
-}
+static SavedPlan update_tenant_plan = {
+	"UPDATE profile_data.tenants SET settings = $2, updated_at = $3"
+	" WHERE id OPERATOR(pg_catalog.=) $1",
+	3, {INT8OID, JSONBOID, TIMESTAMPTZOID}
+};
 
-/*
- * Run one parameterised statement; the caller reads SPI_tuptable.  The
- * caller's memory context is restored (see profile_exec).
- */
-static uint64
-admin_exec(const char *sql, int nargs, Oid *types, Datum *values,
-		   const char *nulls)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls,
-										   false, 0);
+static SavedPlan insert_client_plan = {
+	"INSERT INTO profile_data.clients (name) VALUES ($1)"
+	" ON CONFLICT (name) DO NOTHING RETURNING id, created_at",
+	1, {TEXTOID}
+};
 
-	MemoryContextSwitchTo(cxt);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	return SPI_processed;
-}
+static SavedPlan client_id_plan = {
+	"SELECT id FROM profile_data.clients WHERE name OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
 
-static Datum
-result_col(int row, int col, bool *isnull)
-{
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col,
-						 isnull);
-}
+static SavedPlan unknown_tenant_plan = {
+	"SELECT n FROM pg_catalog.unnest($1) n WHERE NOT EXISTS"
+	" (SELECT FROM profile_data.tenants t WHERE t.name OPERATOR(pg_catalog.=) n)"
+	" LIMIT 1",
+	1, {TEXTARRAYOID}
+};
+
+static SavedPlan tenant_ids_plan = {
+	"SELECT pg_catalog.array_agg(id ORDER BY id) FROM profile_data.tenants"
+	" WHERE name OPERATOR(pg_catalog.=) ANY ($1)",
+	1, {TEXTARRAYOID}
+};
+
+static SavedPlan insert_token_plan = {
+	"INSERT INTO profile_data.access_tokens (client_id, token_hash, tenant_ids, expires_at)"
+	" VALUES ($1, $2, $3, $4)",
+	4, {INT8OID, BYTEAOID, INT8ARRAYOID, TIMESTAMPTZOID}
+};
+
+static SavedPlan revoke_token_plan = {
+	"UPDATE profile_data.access_tokens SET revoked_at = COALESCE(revoked_at, $2)"
+	" WHERE token_hash OPERATOR(pg_catalog.=) $1",
+	2, {BYTEAOID, TIMESTAMPTZOID}
+};
+
+static SavedPlan insert_contract_plan = {
+	"INSERT INTO profile_data.contracts (client_id, name, valid_from, valid_until)"
+	" VALUES ($1, $2, $3, $4)",
+	4, {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+
+static SavedPlan find_contract_plan = {
+	"SELECT FROM profile_data.contracts"
+	" WHERE client_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2 LIMIT 1",
+	2, {INT8OID, TEXTOID}
+};
+
+static SavedPlan end_contract_plan = {
+	"UPDATE profile_data.contracts SET ended_at = $3"
+	" WHERE client_id OPERATOR(pg_catalog.=) $1 AND name OPERATOR(pg_catalog.=) $2"
+	" AND ended_at IS NULL",
+	3, {INT8OID, TEXTOID, TIMESTAMPTZOID}
+};
+
+static SavedPlan mark_role_plan = {
+	"INSERT INTO profile_data.role_grants (role, privilege)"
+	" VALUES ($1::pg_catalog.regrole, $2) ON CONFLICT DO NOTHING",
+	2, {OIDOID, TEXTOID}
+};
 
 /* A required text argument, or a VALIDATION_FAILED naming it. */
 static char *
@@ -182,32 +226,27 @@ create_tenant(PG_FUNCTION_ARGS)
 	pg_uuid_t	trace_id;
 	char	   *name;
 	Jsonb	   *settings;
-	Oid			types[2] = {TEXTOID, JSONBOID};
 	Datum		values[2];
-	bool		isnull;
 	Jsonb	   *result;
 	TimestampTz created;
-	MemoryContext callcxt = CurrentMemoryContext;
+	OwnerSection owner;
 
 	profile_uuid_v4(&trace_id);
 	name = required_text(fcinfo, 0, "name", &trace_id, pe_check_name);
-	settings = checked_settings(PG_ARGISNULL(1) ?
-								DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"))) :
+	settings = checked_settings(PG_ARGISNULL(1) ? profile_empty_object() :
 								PG_GETARG_JSONB_P(1), &trace_id);
 
-	admin_begin(&trace_id);
-	MemoryContextSwitchTo(callcxt);
+	profile_begin_as_owner(&owner);
 	values[0] = CStringGetTextDatum(name);
 	values[1] = JsonbPGetDatum(settings);
-	if (admin_exec("INSERT INTO profile_data.tenants (name, settings) VALUES ($1, $2)"
-				   " ON CONFLICT (name) DO NOTHING RETURNING id, created_at",
-				   2, types, values, NULL) == 0)
+	profile_exec(&insert_tenant_plan, values, NULL, false, 0);
+	if (SPI_processed == 0)
 		profile_raise(PE_E_TENANT_EXISTS, &trace_id, NULL, NULL,
 					  "tenant \"%s\" already exists", name);
-	created = DatumGetTimestampTz(result_col(0, 2, &isnull));
-	result = tenant_document(DatumGetInt64(result_col(0, 1, &isnull)), name,
+	created = DatumGetTimestampTz(profile_spi_required(0, 2, "tenants"));
+	result = tenant_document(DatumGetInt64(profile_spi_required(0, 1, "tenants")), name,
 							 settings, created, created);
-	admin_end();
+	profile_owner_end(&owner);
 	PG_RETURN_JSONB_P(result);
 }
 
@@ -219,15 +258,13 @@ alter_tenant(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t	trace_id;
 	char	   *name;
-	Oid			types[2] = {TEXTOID, JSONBOID};
-	Datum		values[2];
-	bool		isnull;
+	Datum		values[3];
 	Jsonb	   *merged;
 	Jsonb	   *settings;
 	Jsonb	   *result;
 	int64		id;
 	TimestampTz created;
-	MemoryContext callcxt = CurrentMemoryContext;
+	OwnerSection owner;
 
 	profile_uuid_v4(&trace_id);
 	name = required_text(fcinfo, 0, "name", &trace_id, NULL);
@@ -239,18 +276,16 @@ alter_tenant(PG_FUNCTION_ARGS)
 		profile_raise_validation(&trace_id, &errs);
 	}
 
-	admin_begin(&trace_id);
-	MemoryContextSwitchTo(callcxt);
+	profile_begin_as_owner(&owner);
 	values[0] = CStringGetTextDatum(name);
-	if (admin_exec("SELECT id, settings, created_at FROM profile_data.tenants"
-				   " WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-				   1, types, values, NULL) == 0)
+	profile_exec(&lock_tenant_plan, values, NULL, false, 1);
+	if (SPI_processed == 0)
 		profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
 					  "tenant \"%s\" does not exist", name);
-	id = DatumGetInt64(result_col(0, 1, &isnull));
-	created = DatumGetTimestampTz(result_col(0, 3, &isnull));
+	id = DatumGetInt64(profile_spi_required(0, 1, "tenants"));
+	created = DatumGetTimestampTz(profile_spi_required(0, 3, "tenants"));
 	merged = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
-												result_col(0, 2, &isnull),
+												profile_spi_required(0, 2, "tenants"),
 												PG_GETARG_DATUM(1)));
 	if (!JB_ROOT_IS_OBJECT(PG_GETARG_JSONB_P(1)))
 		merged = PG_GETARG_JSONB_P(1);	/* let the check report the type */
@@ -258,13 +293,11 @@ alter_tenant(PG_FUNCTION_ARGS)
 
 	values[0] = Int64GetDatum(id);
 	values[1] = JsonbPGetDatum(settings);
-	types[0] = INT8OID;
-	admin_exec("UPDATE profile_data.tenants SET settings = $2,"
-			   " updated_at = pg_catalog.now()"
-			   " WHERE id OPERATOR(pg_catalog.=) $1", 2, types, values, NULL);
+	values[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	profile_exec(&update_tenant_plan, values, NULL, false, 0);
 	result = tenant_document(id, name, settings, created,
 							 GetCurrentTransactionStartTimestamp());
-	admin_end();
+	profile_owner_end(&owner);
 	PG_RETURN_JSONB_P(result);
 }
 
@@ -276,30 +309,26 @@ create_client(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t	trace_id;
 	char	   *name;
-	Oid			types[1] = {TEXTOID};
 	Datum		values[1];
-	bool		isnull;
 	JsonbParseState *st = NULL;
 	JsonbValue *res;
-	MemoryContext callcxt = CurrentMemoryContext;
+	OwnerSection owner;
 
 	profile_uuid_v4(&trace_id);
 	name = required_text(fcinfo, 0, "name", &trace_id, pe_check_name);
-	admin_begin(&trace_id);
-	MemoryContextSwitchTo(callcxt);
+	profile_begin_as_owner(&owner);
 	values[0] = CStringGetTextDatum(name);
-	if (admin_exec("INSERT INTO profile_data.clients (name) VALUES ($1)"
-				   " ON CONFLICT (name) DO NOTHING RETURNING id, created_at",
-				   1, types, values, NULL) == 0)
+	profile_exec(&insert_client_plan, values, NULL, false, 0);
+	if (SPI_processed == 0)
 		profile_raise(PE_E_CLIENT_EXISTS, &trace_id, NULL, NULL,
 					  "client \"%s\" already exists", name);
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	profile_push_int(&st, "id", DatumGetInt64(result_col(0, 1, &isnull)));
+	profile_push_int(&st, "id", DatumGetInt64(profile_spi_required(0, 1, "clients")));
 	profile_push_text(&st, "name", name);
 	profile_push_timestamp(&st, "created_at",
-						   DatumGetTimestampTz(result_col(0, 2, &isnull)));
+						   DatumGetTimestampTz(profile_spi_required(0, 2, "clients")));
 	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	admin_end();
+	profile_owner_end(&owner);
 	PG_RETURN_JSONB_P(JsonbValueToJsonb(res));
 }
 
@@ -307,17 +336,13 @@ create_client(PG_FUNCTION_ARGS)
 static int64
 client_id(const char *name, const pg_uuid_t *trace_id)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	bool		isnull;
+	Datum		value = CStringGetTextDatum(name);
 
-	values[0] = CStringGetTextDatum(name);
-	if (admin_exec("SELECT id FROM profile_data.clients"
-				   " WHERE name OPERATOR(pg_catalog.=) $1",
-				   1, types, values, NULL) == 0)
+	profile_exec(&client_id_plan, &value, NULL, true, 1);
+	if (SPI_processed == 0)
 		profile_raise(PE_E_CLIENT_NOT_FOUND, trace_id, NULL, NULL,
 					  "client \"%s\" does not exist", name);
-	return DatumGetInt64(result_col(0, 1, &isnull));
+	return DatumGetInt64(profile_spi_required(0, 1, "clients"));
 }
 
 PG_FUNCTION_INFO_V1(issue_access_token);
@@ -331,13 +356,11 @@ issue_access_token(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t	trace_id;
 	char	   *client;
-	int64		cid;
 	char	   *token;
-	Oid			types[4] = {INT8OID, BYTEAOID, INT8ARRAYOID, TIMESTAMPTZOID};
 	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	MemoryContext callcxt = CurrentMemoryContext;
+	char		nulls[4] = {' ', ' ', 'n', ' '};
 	FieldErrors errs = {0};
+	OwnerSection owner;
 
 	profile_uuid_v4(&trace_id);
 	client = required_text(fcinfo, 0, "client", &trace_id, NULL);
@@ -353,27 +376,19 @@ issue_access_token(PG_FUNCTION_ARGS)
 	if (errs.count > 0)
 		profile_raise_validation(&trace_id, &errs);
 
-	admin_begin(&trace_id);
-	MemoryContextSwitchTo(callcxt);
-	cid = client_id(client, &trace_id);
-	values[0] = Int64GetDatum(cid);
-	nulls[2] = 'n';
+	profile_begin_as_owner(&owner);
+	values[0] = Int64GetDatum(client_id(client, &trace_id));
 	if (!PG_ARGISNULL(1))
 	{
-		Oid			t1[1] = {TEXTARRAYOID};
-		Datum		v1[1] = {PG_GETARG_DATUM(1)};
-		bool		isnull;
+		Datum		names = PG_GETARG_DATUM(1);
 
-		if (admin_exec("SELECT n FROM pg_catalog.unnest($1) n WHERE NOT EXISTS"
-					   " (SELECT FROM profile_data.tenants t"
-					   "   WHERE t.name OPERATOR(pg_catalog.=) n) LIMIT 1",
-					   1, t1, v1, NULL) > 0)
+		profile_exec(&unknown_tenant_plan, &names, NULL, true, 1);
+		if (SPI_processed > 0)
 			profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
 						  "tenant \"%s\" does not exist",
-						  TextDatumGetCString(result_col(0, 1, &isnull)));
-		admin_exec("SELECT pg_catalog.array_agg(id ORDER BY id) FROM profile_data.tenants"
-				   " WHERE name OPERATOR(pg_catalog.=) ANY ($1)", 1, t1, v1, NULL);
-		values[2] = SPI_datumTransfer(result_col(0, 1, &isnull), false, -1);
+						  profile_spi_text(0, 1, "tenants"));
+		profile_exec(&tenant_ids_plan, &names, NULL, true, 1);
+		values[2] = SPI_datumTransfer(profile_spi_required(0, 1, "tenants"), false, -1);
 		nulls[2] = ' ';
 	}
 	values[3] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
@@ -381,10 +396,8 @@ issue_access_token(PG_FUNCTION_ARGS)
 
 	token = profile_new_token("pe_");
 	values[1] = PointerGetDatum(profile_token_hash(token, strlen(token)));
-	admin_exec("INSERT INTO profile_data.access_tokens"
-			   " (client_id, token_hash, tenant_ids, expires_at)"
-			   " VALUES ($1, $2, $3, $4)", 4, types, values, nulls);
-	admin_end();
+	profile_exec(&insert_token_plan, values, nulls, false, 0);
+	profile_owner_end(&owner);
 	PG_RETURN_TEXT_P(cstring_to_text(token));
 }
 
@@ -393,22 +406,21 @@ static void
 revoke_token(text *token)
 {
 	pg_uuid_t	trace_id;
-	Oid			types[1] = {BYTEAOID};
-	Datum		values[1];
-	MemoryContext callcxt = CurrentMemoryContext;
+	Datum		values[2];
+	OwnerSection owner;
 
 	values[0] = PointerGetDatum(profile_token_hash(VARDATA_ANY(token),
 												   VARSIZE_ANY_EXHDR(token)));
-
-	admin_begin(&trace_id);
-	MemoryContextSwitchTo(callcxt);
-	if (admin_exec("UPDATE profile_data.access_tokens"
-				   " SET revoked_at = COALESCE(revoked_at, pg_catalog.now())"
-				   " WHERE token_hash OPERATOR(pg_catalog.=) $1",
-				   1, types, values, NULL) == 0)
+	values[1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	profile_begin_as_owner(&owner);
+	profile_exec(&revoke_token_plan, values, NULL, false, 0);
+	if (SPI_processed == 0)
+	{
+		profile_uuid_v4(&trace_id);
 		profile_raise(PE_E_TOKEN_NOT_FOUND, &trace_id, NULL, NULL,
 					  "access token does not exist");
-	admin_end();
+	}
+	profile_owner_end(&owner);
 }
 
 PG_FUNCTION_INFO_V1(revoke_access_token);
@@ -447,10 +459,9 @@ grant_contract(PG_FUNCTION_ARGS)
 	char	   *client;
 	char	   *contract;
 	FieldErrors errs = {0};
-	Oid			types[4] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
-	MemoryContext callcxt = CurrentMemoryContext;
+	OwnerSection owner;
 
 	profile_uuid_v4(&trace_id);
 	client = required_text(fcinfo, 0, "client", &trace_id, NULL);
@@ -462,16 +473,14 @@ grant_contract(PG_FUNCTION_ARGS)
 	if (errs.count > 0)
 		profile_raise_validation(&trace_id, &errs);
 
-	admin_begin(&trace_id);
-	MemoryContextSwitchTo(callcxt);
+	profile_begin_as_owner(&owner);
 	values[0] = Int64GetDatum(client_id(client, &trace_id));
 	values[1] = CStringGetTextDatum(contract);
 	values[2] = PG_GETARG_DATUM(2);
 	values[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
 	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
-	admin_exec("INSERT INTO profile_data.contracts (client_id, name, valid_from, valid_until)"
-			   " VALUES ($1, $2, $3, $4)", 4, types, values, nulls);
-	admin_end();
+	profile_exec(&insert_contract_plan, values, nulls, false, 0);
+	profile_owner_end(&owner);
 	PG_RETURN_VOID();
 }
 
@@ -484,43 +493,70 @@ end_contract(PG_FUNCTION_ARGS)
 	pg_uuid_t	trace_id;
 	char	   *client;
 	char	   *contract;
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
-	MemoryContext callcxt = CurrentMemoryContext;
+	Datum		values[3];
+	OwnerSection owner;
 
 	profile_uuid_v4(&trace_id);
 	client = required_text(fcinfo, 0, "client", &trace_id, NULL);
 	contract = required_text(fcinfo, 1, "contract", &trace_id, NULL);
 
-	admin_begin(&trace_id);
-	MemoryContextSwitchTo(callcxt);
+	profile_begin_as_owner(&owner);
 	values[0] = Int64GetDatum(client_id(client, &trace_id));
 	values[1] = CStringGetTextDatum(contract);
-	if (admin_exec("SELECT FROM profile_data.contracts"
-				   " WHERE client_id OPERATOR(pg_catalog.=) $1"
-				   " AND name OPERATOR(pg_catalog.=) $2 LIMIT 1",
-				   2, types, values, NULL) == 0)
+	values[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	profile_exec(&find_contract_plan, values, NULL, true, 1);
+	if (SPI_processed == 0)
 		profile_raise(PE_E_CONTRACT_NOT_FOUND, &trace_id, NULL, NULL,
 					  "client \"%s\" has no contract \"%s\"", client, contract);
-	admin_exec("UPDATE profile_data.contracts SET ended_at = pg_catalog.now()"
-			   " WHERE client_id OPERATOR(pg_catalog.=) $1"
-			   " AND name OPERATOR(pg_catalog.=) $2 AND ended_at IS NULL",
-			   2, types, values, NULL);
-	admin_end();
+	profile_exec(&end_contract_plan, values, NULL, false, 0);
+	profile_owner_end(&owner);
 	PG_RETURN_VOID();
 }
 
-/* Functions an API role may execute (profile.grant_api). */
-static const char *const api_functions[] = {
-	"profile.create_profile(jsonb)",
-	"profile.register_user_profile(uuid, jsonb)",
-	"profile.update_profile(uuid, jsonb)",
-	"profile.verify_profile(text)",
+/* The functions an API role may execute (profile.grant_api). */
+static const struct
+{
+	const char *name;
+	const char *args[3];
+}			api_functions[] = {
+	{"create_profile", {"jsonb"}},
+	{"register_user_profile", {"uuid", "jsonb"}},
+	{"update_profile", {"uuid", "jsonb"}},
+	{"verify_profile", {"text"}},
 };
 
 /*
- * Record a role's privilege in profile_data.role_grants and issue the
- * GRANTs that go with it.
+ * GRANT privilege ON objects TO role, as a statement node (no SQL text).
+ * targtype ACL_TARGET_ALL_IN_SCHEMA: objects name schemas.
+ */
+static void
+grant(ObjectType objtype, GrantTargetType targtype, List *objects,
+	  const char *privilege, const char *role)
+{
+	GrantStmt  *stmt = makeNode(GrantStmt);
+	AccessPriv *priv = makeNode(AccessPriv);
+	RoleSpec   *grantee = makeNode(RoleSpec);
+
+	priv->priv_name = pstrdup(privilege);
+	grantee->roletype = ROLESPEC_CSTRING;
+	grantee->rolename = pstrdup(role);
+	grantee->location = -1;
+	stmt->is_grant = true;
+	stmt->targtype = targtype;
+	stmt->objtype = objtype;
+	stmt->objects = objects;
+	stmt->privileges = list_make1(priv);
+	stmt->grantees = list_make1(grantee);
+	stmt->grant_option = false;
+	stmt->behavior = DROP_RESTRICT;
+	ExecuteGrantStmt(stmt);
+}
+
+/*
+ * Record a role's privilege in profile_data.role_grants and grant what
+ * goes with it: admin, EXECUTE on every function of schema profile and
+ * SELECT on its views; api, EXECUTE on the API functions; both USAGE on
+ * the schema.  claims is a mark only.
  */
 static void
 grant_role(FunctionCallInfo fcinfo, const char *privilege)
@@ -528,10 +564,9 @@ grant_role(FunctionCallInfo fcinfo, const char *privilege)
 	pg_uuid_t	trace_id;
 	char	   *role;
 	Oid			roleid;
-	const char *quoted;
-	Oid			types[2] = {OIDOID, TEXTOID};
 	Datum		values[2];
-	MemoryContext callcxt = CurrentMemoryContext;
+	OwnerSection owner;
+	List	   *profile_schema = list_make1(makeString("profile"));
 
 	profile_uuid_v4(&trace_id);
 	/* the functions are STRICT */
@@ -540,35 +575,34 @@ grant_role(FunctionCallInfo fcinfo, const char *privilege)
 	if (!OidIsValid(roleid))
 		profile_raise(PE_E_ROLE_NOT_FOUND, &trace_id, NULL, NULL,
 					  "role \"%s\" does not exist", role);
-	quoted = quote_identifier(role);
 
-	admin_begin(&trace_id);
-	MemoryContextSwitchTo(callcxt);
+	profile_begin_as_owner(&owner);
 	values[0] = ObjectIdGetDatum(roleid);
 	values[1] = CStringGetTextDatum(privilege);
-	admin_exec("INSERT INTO profile_data.role_grants (role, privilege)"
-			   " VALUES ($1::pg_catalog.regrole, $2) ON CONFLICT DO NOTHING",
-			   2, types, values, NULL);
-	if (strcmp(privilege, "claims") == 0)
+	profile_exec(&mark_role_plan, values, NULL, false, 0);
+	if (strcmp(privilege, "claims") != 0)
 	{
-		/* a mark only: what the role may call comes from grant_api */
-		admin_end();
-		return;
+		grant(OBJECT_SCHEMA, ACL_TARGET_OBJECT, profile_schema, "usage", role);
+		if (strcmp(privilege, "admin") == 0)
+		{
+			grant(OBJECT_FUNCTION, ACL_TARGET_ALL_IN_SCHEMA, profile_schema, "execute", role);
+			grant(OBJECT_TABLE, ACL_TARGET_ALL_IN_SCHEMA, profile_schema, "select", role);
+		}
+		else
+			for (int i = 0; i < lengthof(api_functions); i++)
+			{
+				ObjectWithArgs *fn = makeNode(ObjectWithArgs);
+
+				fn->objname = list_make2(makeString("profile"),
+										 makeString((char *) api_functions[i].name));
+				for (int a = 0; a < lengthof(api_functions[i].args) && api_functions[i].args[a]; a++)
+					fn->objargs = lappend(fn->objargs,
+										  makeTypeNameFromNameList(list_make2(makeString("pg_catalog"),
+																			  makeString((char *) api_functions[i].args[a]))));
+				grant(OBJECT_FUNCTION, ACL_TARGET_OBJECT, list_make1(fn), "execute", role);
+			}
 	}
-	admin_exec(psprintf("GRANT USAGE ON SCHEMA profile TO %s", quoted),
-			   0, NULL, NULL, NULL);
-	if (strcmp(privilege, "admin") == 0)
-	{
-		admin_exec(psprintf("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA profile TO %s",
-							quoted), 0, NULL, NULL, NULL);
-		admin_exec(psprintf("GRANT SELECT ON ALL TABLES IN SCHEMA profile TO %s",
-							quoted), 0, NULL, NULL, NULL);
-	}
-	else
-		for (int i = 0; i < lengthof(api_functions); i++)
-			admin_exec(psprintf("GRANT EXECUTE ON FUNCTION %s TO %s",
-								api_functions[i], quoted), 0, NULL, NULL, NULL);
-	admin_end();
+	profile_owner_end(&owner);
 }
 
 PG_FUNCTION_INFO_V1(grant_admin);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * src/ratelimit.c
+ * src/catalog/ratelimit.c
  *		Rate limits per client and tenant, shared by every backend
- *		(SPEC section 1, tenant setting rate_limit).
+ *		(README, "Rate limits").
  *
  * Design.  Every authenticated attempt counts, including ones that later
  * fail validation or roll back, so the state cannot live in tables (it
@@ -51,7 +51,9 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "base/errors.h"
+#include "catalog/cache.h"
+#include "catalog/ratelimit.h"
 
 /*
  * The database and the tenants table's OID come first: every database of
@@ -89,8 +91,8 @@ typedef struct RateShared
 	RatePartition parts[FLEXIBLE_ARRAY_MEMBER];
 } RateShared;
 
-int			profile_rate_limit_entries = 10000;
-int			profile_rate_limit_databases = 4;
+static int	rate_limit_entries = 10000;
+static int	rate_limit_databases = 4;
 
 static RateShared *rate_shared = NULL;
 static HTAB **rate_tables = NULL;	/* this backend's handles, by partition */
@@ -106,11 +108,11 @@ static Size
 rate_memsize(void)
 {
 	Size		size = add_size(offsetof(RateShared, parts),
-								mul_size(profile_rate_limit_databases, sizeof(RatePartition)));
+								mul_size(rate_limit_databases, sizeof(RatePartition)));
 
 	return add_size(MAXALIGN(size),
-					mul_size(profile_rate_limit_databases,
-							 hash_estimate_size(profile_rate_limit_entries, sizeof(RateEntry))));
+					mul_size(rate_limit_databases,
+							 hash_estimate_size(rate_limit_entries, sizeof(RateEntry))));
 }
 
 static void
@@ -136,26 +138,26 @@ rate_shmem_startup(void)
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	rate_shared = ShmemInitStruct("profile_ext rate limits",
 								  offsetof(RateShared, parts) +
-								  sizeof(RatePartition) * profile_rate_limit_databases,
+								  sizeof(RatePartition) * rate_limit_databases,
 								  &found);
 	if (!found)
 	{
 		rate_shared->lock = &(GetNamedLWLockTranche("profile_ext"))->lock;
 		rate_shared->busy_reported = false;
-		memset(rate_shared->parts, 0, sizeof(RatePartition) * profile_rate_limit_databases);
+		memset(rate_shared->parts, 0, sizeof(RatePartition) * rate_limit_databases);
 	}
 	rate_tables = MemoryContextAllocZero(TopMemoryContext,
-										 sizeof(HTAB *) * profile_rate_limit_databases);
+										 sizeof(HTAB *) * rate_limit_databases);
 	memset(&info, 0, sizeof(info));
 	info.keysize = sizeof(RateKey);
 	info.entrysize = sizeof(RateEntry);
-	for (int i = 0; i < profile_rate_limit_databases; i++)
+	for (int i = 0; i < rate_limit_databases; i++)
 	{
 		char		name[64];
 
 		snprintf(name, sizeof(name), "profile_ext rate limit table %d", i);
 		rate_tables[i] = ShmemInitHash(name,
-									   profile_rate_limit_entries, profile_rate_limit_entries,
+									   rate_limit_entries, rate_limit_entries,
 									   &info, HASH_ELEM | HASH_BLOBS | HASH_FIXED_SIZE);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -170,14 +172,14 @@ profile_rate_limit_init(void)
 	DefineCustomIntVariable("profile_ext.rate_limit_entries",
 							"Slots of each database's rate limit table, one per active client and tenant.",
 							NULL,
-							&profile_rate_limit_entries,
+							&rate_limit_entries,
 							10000, 100, 10000000,
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("profile_ext.rate_limit_databases",
 							"Databases whose callers can be rate-limited at once, each with a table of its own.",
 							NULL,
-							&profile_rate_limit_databases,
+							&rate_limit_databases,
 							4, 1, 1000,
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
@@ -241,7 +243,7 @@ my_table(TimestampTz now)
 
 	if (my_partition >= 0 && rate_shared->parts[my_partition].dbid == MyDatabaseId)
 		return my_partition;
-	for (int i = 0; i < profile_rate_limit_databases; i++)
+	for (int i = 0; i < rate_limit_databases; i++)
 	{
 		RatePartition *p = &rate_shared->parts[i];
 
@@ -263,12 +265,13 @@ my_table(TimestampTz now)
 /*
  * Take one call from the (client, tenant) budget, or raise RATE_LIMITED.
  * Uses the wall clock, not the transaction's start: the limits are about
- * real time, whatever the caller's transaction does.
+ * real time, whatever the caller's transaction does.  The admin principal
+ * is never limited: the caller does not ask.
  */
 void
-profile_rate_limit(const ApiCall *ctx)
+profile_rate_limit(int64 client_id, const char *client, const TenantInfo *t,
+				   const pg_uuid_t *trace_id)
 {
-	const TenantInfo *t = ctx->tenant;
 	RateKey		key;
 	RateEntry  *e = NULL;
 	bool		found;
@@ -277,14 +280,14 @@ profile_rate_limit(const ApiCall *ctx)
 	int			part;
 	const char *report = NULL;
 
-	if (ctx->kind == PRINCIPAL_ADMIN || (t->per_second == 0 && t->per_minute == 0))
+	if (t->per_second == 0 && t->per_minute == 0)
 		return;
 	profile_require_preload();
 
 	memset(&key, 0, sizeof(key));
 	key.dbid = MyDatabaseId;
 	key.generation = profile_tenants_relid();
-	key.client_id = ctx->client_id;
+	key.client_id = client_id;
 	key.tenant_id = t->id;
 	now = GetCurrentTimestamp();
 
@@ -321,9 +324,9 @@ profile_rate_limit(const ApiCall *ctx)
 			ereport(LOG,
 					errmsg("%s: new clients are refused", report),
 					errhint("Raise profile_ext.rate_limit_entries or profile_ext.rate_limit_databases."));
-		profile_raise_rate_limited(&ctx->trace_id, 1,
+		profile_raise_rate_limited(trace_id, 1,
 								   "too many requests for client \"%s\" in tenant \"%s\"",
-								   ctx->client, t->name);
+								   client, t->name);
 	}
 	if (!found)
 	{
@@ -352,7 +355,7 @@ profile_rate_limit(const ApiCall *ctx)
 	LWLockRelease(rate_shared->lock);
 
 	if (wait > 0)
-		profile_raise_rate_limited(&ctx->trace_id, (int) ceil(wait),
+		profile_raise_rate_limited(trace_id, (int) ceil(wait),
 								   "too many requests for client \"%s\" in tenant \"%s\"",
-								   ctx->client, t->name);
+								   client, t->name);
 }

@@ -1,42 +1,41 @@
 /*-------------------------------------------------------------------------
  *
- * src/api.c
+ * src/model/caller.c
  *		The steps every API call shares: set-up and tear-down, the request
- *		shape, and who is calling for which tenant (SPEC section 2).
+ *		shape, and who is calling for which tenant (README, "Who is
+ *		calling").
  *
  * Privileges.  The API functions are SECURITY INVOKER at the SQL level:
  * the caller needs EXECUTE (given by profile.grant_api) and nothing on
  * profile_data, and the call must know who the caller is (current_user
  * decides between the admin principal, trusted claims and nothing).  Once
  * the caller's role has been read, the call acts as the owner of
- * profile_data for its own saved statements (profile_owner_begin): inside
- * a security-restricted operation, with search_path = pg_catalog, pg_temp,
- * as PostgreSQL runs a table owner's index expressions during VACUUM or
- * REINDEX.  Every operator and function in our statements is
- * schema-qualified besides; the pinned search_path makes sure that nothing
- * a caller planted in a schema of its own, or in pg_temp, is ever resolved
- * while the owner's rights are in effect.  If the call fails, the
- * (sub)transaction abort restores the user id and search_path, as for
- * SECURITY DEFINER functions.
+ * profile_data for its own statements (src/base/spi.c, "Acting as the
+ * owner").
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
-#include "profile_ext.h"
+#include "base/crypto.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "base/postgrest.h"
+#include "catalog/ratelimit.h"
+#include "model/caller.h"
 
 /*
- * Run the body of an API function.  Whatever error it raises leaves no
- * audit context behind, keeps the statement (which may carry a password or
- * a token) out of the server log, and, for a unique violation on a
- * profile's username, email or phone, becomes PROFILE_EXISTS (see
- * errors.c).
+ * Run the body of an API function.  Whatever error it raises keeps the
+ * statement (which may carry a password or a token) out of the server log,
+ * and a unique violation on a profile's username, email or phone becomes
+ * PROFILE_EXISTS (base/errors.c).  An audit context the body set is
+ * dropped by the (sub)transaction abort (audit/audit.c).
  */
 Jsonb	   *
 profile_api_call(FunctionCallInfo fcinfo, ApiBody body)
@@ -50,7 +49,6 @@ profile_api_call(FunctionCallInfo fcinfo, ApiBody body)
 	}
 	PG_CATCH();
 	{
-		profile_audit_clear_context();
 		profile_rethrow_unique_as_exists(cxt);
 	}
 	PG_END_TRY();
@@ -77,14 +75,15 @@ profile_call_open(ApiCall *ctx, const char *writer, Jsonb *payload,
 	profile_call_begin(ctx, writer);
 	profile_check_request(ctx, payload);
 	profile_read_payload(payload, in);
-	profile_resolve_caller(ctx, in, true);
+	profile_resolve_caller(ctx, in);
 }
 
 /*
- * Start an API call: trace id, then act as the data owner (cache.c).
- * writer: the name of a function that writes, which a read-only
- * transaction refuses here, before any work is done or counted (the
- * password hash, the rate limit); NULL for a function that only reads.
+ * Start an API call: trace id, then act as the data owner with usable
+ * caches.  writer: the SQL name of a function that writes, which a
+ * read-only transaction refuses here, before any work is done or counted
+ * (the password hash, the rate limit); NULL for a function that only
+ * reads, which needs no contract either.
  */
 void
 profile_call_begin(ApiCall *ctx, const char *writer)
@@ -93,35 +92,11 @@ profile_call_begin(ApiCall *ctx, const char *writer)
 	if (writer)
 		PreventCommandIfReadOnly(writer);
 	profile_require_preload();
+	ctx->writer = writer;
 	profile_uuid_v4(&ctx->trace_id);
 	ctx->now = GetCurrentTransactionStartTimestamp();
 	ctx->caller = GetUserId();
-	profile_owner_begin(&ctx->owner);
-}
-
-/* Is the call made by PostgREST (the setting request.method is set)? */
-bool
-profile_in_postgrest(void)
-{
-	const char *method = GetConfigOption("request.method", true, false);
-
-	return method != NULL && method[0] != '\0';
-}
-
-/*
- * Tell PostgREST the HTTP status of a successful call (response.status, for
- * this transaction only); nothing outside PostgREST.
- */
-void
-profile_set_http_status(int status)
-{
-	char		buf[8];
-
-	if (!profile_in_postgrest())
-		return;
-	snprintf(buf, sizeof(buf), "%d", status);
-	(void) set_config_option("response.status", buf, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_LOCAL, true, 0, false);
+	profile_begin_as_owner(&ctx->owner);
 }
 
 /*
@@ -137,31 +112,6 @@ profile_call_end(ApiCall *ctx)
 		profile_set_http_status(ctx->http_status);
 }
 
-/* Depth of a jsonb container (a flat object or array is 1), up to limit+1. */
-int
-profile_jsonb_depth(JsonbContainer *c, int limit)
-{
-	JsonbIterator *it = JsonbIteratorInit(c);
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	int			depth = 0,
-				max = 0;
-
-	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
-	{
-		if (tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT)
-		{
-			depth++;
-			max = Max(max, depth);
-			if (max > limit)
-				break;
-		}
-		else if (tok == WJB_END_ARRAY || tok == WJB_END_OBJECT)
-			depth--;
-	}
-	return max;
-}
-
 /* Request shape: a JSON object of at most 1 MiB and 32 levels. */
 void
 profile_check_request(ApiCall *ctx, Jsonb *payload)
@@ -169,12 +119,13 @@ profile_check_request(ApiCall *ctx, Jsonb *payload)
 	if (!JB_ROOT_IS_OBJECT(payload))
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
 					  "request body must be a JSON object");
+	StaticAssertStmt(PE_MAX_PAYLOAD_BYTES == 1024 * 1024, "the message says 1 MiB");
 	if (VARSIZE(payload) - VARHDRSZ > PE_MAX_PAYLOAD_BYTES)
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
 					  "request body is larger than 1 MiB");
 	if (profile_jsonb_depth(&payload->root, PE_MAX_PAYLOAD_DEPTH) > PE_MAX_PAYLOAD_DEPTH)
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
-					  "request body is nested deeper than 32 levels");
+					  "request body is nested deeper than " PE_STR(PE_MAX_PAYLOAD_DEPTH) " levels");
 }
 
 /*
@@ -234,11 +185,11 @@ token_allows(const TokenInfo *tok, const char *tenant)
 
 /*
  * Principal, tenant, contract and rate limit (README, "Who is calling"),
- * in that order.  writes: the call creates, changes or removes a profile,
- * so the tenant's required contract applies.
+ * in that order.  The tenant's required contract applies to the calls that
+ * create, change or remove a profile (ctx->writer).
  */
 void
-profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
+profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
 {
 	const TenantInfo *tenant;
 	const char *name;
@@ -337,13 +288,14 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in, bool writes)
 	ctx->tenant = tenant;
 
 	/* the tenant's required contract, for clients */
-	if (writes && ctx->kind != PRINCIPAL_ADMIN && tenant->required_contract &&
+	if (ctx->writer && ctx->kind != PRINCIPAL_ADMIN && tenant->required_contract &&
 		!profile_contract_active(ctx->client_id, tenant->required_contract,
 								 ctx->now))
 		profile_raise(PE_E_CONTRACT_INACTIVE, &ctx->trace_id, NULL, NULL,
 					  "contract \"%s\" is not active for client \"%s\"",
 					  tenant->required_contract, ctx->client);
 
-	/* the rate limit, for every call that got this far */
-	profile_rate_limit(ctx);
+	/* the rate limit, for every call of a client that got this far */
+	if (ctx->kind != PRINCIPAL_ADMIN)
+		profile_rate_limit(ctx->client_id, ctx->client, tenant, &ctx->trace_id);
 }

@@ -1,19 +1,18 @@
 /*-------------------------------------------------------------------------
  *
- * src/audit.c
- *		The audit trail: triggers on profile_data.profiles, hash-chained
- *		audit events, the append-only guard and cache invalidation.
+ * src/audit/audit.c
+ *		The audit trail: appending hash-chained events, and the context an
+ *		API call gives the triggers.
  *
  * Every write to profile_data.profiles -- through the API, or an admin's
- * direct INSERT, UPDATE, DELETE or COPY -- fires profile_audit_trigger,
- * which records profile.created, profile.updated (the changed columns, old
- * and new; for the password only the fact), profile.verified (verified
- * went from false to true) or profile.deleted.
+ * direct INSERT, UPDATE, DELETE or COPY -- fires the audit trigger
+ * (audit/trigger.c), which appends an event here.
  *
  * Context.  An API call announces itself with profile_audit_set_context
  * (tenant, profile id, client, trace id) before it writes; the trigger
- * uses that context only for the very row it names, so a context left by a
- * failed call is never attached to another write.  A direct write is
+ * uses that context only for the very row it names, and a
+ * (sub)transaction abort drops a context set inside it, so a context left
+ * by a failed call is never attached to another write.  A direct write is
  * recorded with the database role as its client and a fresh trace id.
  *
  * Chains.  Each profile's events form a hash chain: chain_seq 1, 2, 3 ...
@@ -32,22 +31,18 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
-#include "executor/spi.h"
-#include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "audit/audit.h"
+#include "audit/chain.h"
+#include "base/crypto.h"
 
 typedef struct AuditContext
 {
 	bool		active;
+	int			nestlevel;		/* the (sub)transaction that set it */
 	int64		tenant_id;
 	pg_uuid_t	profile_id;
 	pg_uuid_t	trace_id;
@@ -64,14 +59,16 @@ static AuditContext audit_ctx;
  * fresh: the profile id was just made, so its chain is empty.
  */
 void
-profile_audit_set_context(const ApiCall *ctx, int64 tenant_id,
-						  const pg_uuid_t *profile_id, bool fresh)
+profile_audit_set_context(const pg_uuid_t *trace_id, const char *client,
+						  int64 tenant_id, const pg_uuid_t *profile_id,
+						  bool fresh)
 {
 	audit_ctx.active = true;
+	audit_ctx.nestlevel = GetCurrentTransactionNestLevel();
 	audit_ctx.tenant_id = tenant_id;
 	audit_ctx.profile_id = *profile_id;
-	audit_ctx.trace_id = ctx->trace_id;
-	strlcpy(audit_ctx.client, ctx->client, sizeof(audit_ctx.client));
+	audit_ctx.trace_id = *trace_id;
+	strlcpy(audit_ctx.client, client, sizeof(audit_ctx.client));
 	audit_ctx.head_known = fresh;
 	audit_ctx.head_seq = 0;
 }
@@ -80,6 +77,44 @@ void
 profile_audit_clear_context(void)
 {
 	audit_ctx.active = false;
+}
+
+/* A transaction that aborts drops the context it set. */
+static void
+audit_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		audit_ctx.active = false;
+}
+
+/* So does a subtransaction (a PL/pgSQL exception block, say). */
+static void
+audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB &&
+		audit_ctx.nestlevel >= GetCurrentTransactionNestLevel())
+		audit_ctx.active = false;
+}
+
+/* Register the callbacks; once per backend, from _PG_init. */
+void
+profile_audit_init(void)
+{
+	RegisterXactCallback(audit_xact_callback, NULL);
+	RegisterSubXactCallback(audit_subxact_callback, NULL);
+}
+
+/* The client and trace id of the API call writing this row, if one is. */
+bool
+profile_audit_context_of(int64 tenant_id, const pg_uuid_t *profile_id,
+						 const char **client, const pg_uuid_t **trace_id)
+{
+	if (!profile_audit_context_matches(tenant_id, profile_id))
+		return false;
+	*client = audit_ctx.client;
+	*trace_id = &audit_ctx.trace_id;
+	return true;
 }
 
 /* Does the API call in progress write this very row? */
@@ -141,12 +176,8 @@ chain_head(int64 tenant_id, const pg_uuid_t *profile_id, int32 *seq,
 	*seq = 0;
 	if (SPI_processed > 0)
 	{
-		const uint8 *h = profile_spi_hash(0, 2, "audit_events");
-
 		*seq = DatumGetInt32(profile_spi_required(0, 1, "audit_events"));
-		if (h == NULL)
-			profile_spi_required(0, 2, "audit_events");
-		memcpy(hash, h, PROFILE_HASH_LEN);
+		memcpy(hash, profile_spi_hash_required(0, 2, "audit_events"), PROFILE_HASH_LEN);
 	}
 }
 
@@ -287,217 +318,4 @@ profile_audit_append_batch(AuditEvent *evs, int n)
 	if (profile_exec(&insert_batch_plan, v, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record audit events");
 	remember_head(&evs[n - 1], hash);
-}
-
-/* The columns that an audit record never shows. */
-static bool
-secret_column(const char *name)
-{
-	return strcmp(name, "password_hash") == 0;
-}
-
-/* A profile row as jsonb, without the password hash. */
-static Jsonb *
-row_document(HeapTuple tup, TupleDesc desc)
-{
-	JsonbParseState *st = NULL;
-
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		bool		isnull;
-		Datum		d;
-
-		if (att->attisdropped || secret_column(NameStr(att->attname)))
-			continue;
-		d = heap_getattr(tup, i + 1, desc, &isnull);
-		if (isnull)
-			profile_push_null(&st, NameStr(att->attname));
-		else
-			profile_push_datum(&st, NameStr(att->attname), d, att->atttypid);
-	}
-	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
-}
-
-/*
- * The changes of an UPDATE: {"changes": {column: {"old", "new"}}} (but
- * updated_at), and {"password": "changed"} without either value.
- */
-static Jsonb *
-change_document(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
-{
-	JsonbParseState *st = NULL;
-	bool		password_changed = false;
-
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	profile_push_key(&st, "changes");
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		bool		onull,
-					nnull;
-		Datum		o,
-					n;
-
-		/* updated_at changes with every update: no news */
-		if (att->attisdropped || strcmp(NameStr(att->attname), "updated_at") == 0)
-			continue;
-		o = heap_getattr(oldtup, i + 1, desc, &onull);
-		n = heap_getattr(newtup, i + 1, desc, &nnull);
-		if (onull == nnull &&
-			(onull || datum_image_eq(o, n, att->attbyval, att->attlen)))
-			continue;
-		if (secret_column(NameStr(att->attname)))
-		{
-			password_changed = true;
-			continue;
-		}
-		profile_push_key(&st, NameStr(att->attname));
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		if (onull)
-			profile_push_null(&st, "old");
-		else
-			profile_push_datum(&st, "old", o, att->atttypid);
-		if (nnull)
-			profile_push_null(&st, "new");
-		else
-			profile_push_datum(&st, "new", n, att->atttypid);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	if (password_changed)
-		profile_push_text(&st, "password", "changed");
-	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
-}
-
-static bool
-bool_column(HeapTuple tup, TupleDesc desc, const char *name)
-{
-	int			attno = SPI_fnumber(desc, name);
-	bool		isnull;
-	Datum		d;
-
-	if (attno <= 0)
-		return false;
-	d = heap_getattr(tup, attno, desc, &isnull);
-	return !isnull && DatumGetBool(d);
-}
-
-PG_FUNCTION_INFO_V1(profile_audit_trigger);
-
-/* AFTER INSERT OR UPDATE OR DELETE FOR EACH ROW on profile_data.profiles. */
-Datum
-profile_audit_trigger(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	HeapTuple	tup;
-	AuditEvent	ev;
-	pg_uuid_t	trace_id;
-	bool		isnull;
-	OwnerSection owner;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		elog(ERROR, "profile_audit_trigger: must be fired AFTER ... FOR EACH ROW");
-
-	desc = RelationGetDescr(td->tg_relation);
-	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.tenant_id = DatumGetInt64(heap_getattr(tup, SPI_fnumber(desc, "tenant_id"),
-											  desc, &isnull));
-	ev.profile_id = *DatumGetUUIDP(heap_getattr(tup, SPI_fnumber(desc, "id"),
-												desc, &isnull));
-	ev.recorded_at = ev.occurred_at = GetCurrentTransactionStartTimestamp();
-	ev.source = "db";
-	if (profile_audit_context_matches(ev.tenant_id, &ev.profile_id))
-	{
-		ev.client = audit_ctx.client;
-		ev.trace_id = &audit_ctx.trace_id;
-	}
-	else
-	{
-		ev.client = GetUserNameFromId(GetUserId(), false);
-		profile_uuid_v4(&trace_id);
-		ev.trace_id = &trace_id;
-	}
-
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-	{
-		ev.event = "profile.created";
-		ev.data = row_document(tup, desc);
-	}
-	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-	{
-		ev.event = "profile.deleted";
-		ev.data = row_document(tup, desc);
-	}
-	else
-	{
-		ev.event = (!bool_column(td->tg_trigtuple, desc, "verified") &&
-					bool_column(tup, desc, "verified")) ?
-			"profile.verified" : "profile.updated";
-		ev.data = change_document(td->tg_trigtuple, tup, desc);
-	}
-
-	profile_owner_begin(&owner);
-	profile_audit_append(&ev);
-	profile_owner_end(&owner);
-
-	return PointerGetDatum(tup);
-}
-
-PG_FUNCTION_INFO_V1(profile_refuse_change);
-
-/*
- * BEFORE UPDATE OR DELETE (row) and BEFORE TRUNCATE (statement): the audit
- * tables are append-only, for every role; profiles are deleted row by row
- * so that each deletion is audited.
- */
-Datum
-profile_refuse_change(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	const char *rel;
-	const char *what;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "profile_refuse_change: not called as a trigger");
-	rel = RelationGetRelationName(td->tg_relation);
-	what = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update rows of" :
-		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "delete from" : "truncate";
-
-	if (strcmp(rel, "profiles") == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("cannot truncate table \"profile_data.profiles\""),
-				errdetail("Every deletion of a profile is audited."),
-				errhint("Use DELETE."));
-	ereport(ERROR,
-			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			errmsg("cannot %s table \"profile_data.%s\"", what, rel),
-			errhint("Audit records can only be added."),
-			errdetail("The table is append-only, for every role."));
-	PG_RETURN_NULL();
-}
-
-PG_FUNCTION_INFO_V1(profile_invalidate_caches);
-
-/*
- * AFTER ... FOR EACH STATEMENT on the configuration tables: tell every
- * backend (at commit) that its cached tenants, tokens and contracts are
- * stale.  See src/cache.c.
- */
-Datum
-profile_invalidate_caches(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "profile_invalidate_caches: not called as a trigger");
-	CacheInvalidateRelcache(td->tg_relation);
-	return PointerGetDatum(NULL);
 }

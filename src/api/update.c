@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * src/update.c
- *		profile.update_profile(id uuid, payload jsonb) (SPEC section 3,
- *		"Continuing an incomplete profile").
+ * src/api/update.c
+ *		profile.update_profile(id uuid, payload jsonb) (README, Reference).
  *
  * The same names, aliases, rules, principal, tenant, contract and rate
  * limit as create_profile.  A field given as JSON null clears it (enabled
@@ -23,73 +22,14 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/memutils.h"
-#include "utils/timestamp.h"
 
-#include "profile_ext.h"
-
-#define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 5)
-
-static SavedPlan select_plan = {
-	"SELECT * FROM profile_data.profiles"
-	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
-	" FOR UPDATE",
-	2, {INT8OID, UUIDOID}
-};
-
-static SavedPlan update_plan = {NULL, N_UPDATE_ARGS};
-
-/* UPDATE ... SET state, every field column, updated_at; built once. */
-static void
-build_update_plan(void)
-{
-	StringInfoData sql;
-	int			n = 0;
-
-	if (update_plan.sql)
-		return;
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "UPDATE profile_data.profiles SET state = $3");
-	update_plan.argtypes[n++] = INT8OID;
-	update_plan.argtypes[n++] = UUIDOID;
-	update_plan.argtypes[n++] = TEXTOID;
-	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
-	{
-		update_plan.argtypes[n] = profile_field_type(f);
-		appendStringInfo(&sql, ", %s = $%d", profile_field_column(f), ++n);
-	}
-	update_plan.argtypes[n] = BOOLOID;
-	appendStringInfo(&sql, ", verified = $%d", ++n);
-	update_plan.argtypes[n] = TIMESTAMPTZOID;
-	appendStringInfo(&sql, ", updated_at = $%d", ++n);
-	appendStringInfoString(&sql, " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-						   " AND id OPERATOR(pg_catalog.=) $2");
-	Assert(n == N_UPDATE_ARGS);
-	update_plan.sql = MemoryContextStrdup(TopMemoryContext, sql.data);
-}
-
-/* The profile's missing complete_fields: is it incomplete? */
-static bool
-missing_complete(const TenantInfo *t, const ProfileRow *row, FieldErrors *errs)
-{
-	bool		missing = false;
-
-	for (int i = 0; i < t->n_complete; i++)
-	{
-		int			f = t->complete_fields[i];
-
-		if (!row->isnull[f])
-			continue;
-		missing = true;
-		if (!t->incomplete_profiles)
-			profile_add_error(errs, pe_fields[f].name, "required", "is required by the tenant");
-	}
-	return missing;
-}
+#include "audit/audit.h"
+#include "base/json.h"
+#include "model/caller.h"
+#include "model/document.h"
+#include "store/profiles.h"
+#include "store/verification.h"
 
 typedef enum VerifyAction
 {
@@ -149,10 +89,8 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	ProfileRow	row;
 	ProfileRow	given;
 	FieldErrors errs;
-	Datum		args[N_UPDATE_ARGS];
-	char		nulls[N_UPDATE_ARGS];
+	bool		has[PE_F__COUNT];
 	bool		keys_changed = false;
-	int			n = 0;
 	char	   *email_before;
 	VerifyAction verification = VERIFY_NOTHING;
 	const char *verification_url = NULL;
@@ -164,20 +102,15 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	if (id == NULL)
 		profile_add_error(&errs, "id", "required", "is required");
 	memset(&given, 0, sizeof(given));
-	profile_check_fields(&in, ctx.tenant, &given, &errs, false);
+	profile_check_fields(&in, ctx.tenant, &given, &errs);
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
 	/* the profile, if the caller's tenant holds it */
-	args[0] = Int64GetDatum(ctx.tenant->id);
-	args[1] = UUIDPGetDatum(id);
-	profile_exec(&select_plan, args, NULL, false, 1);
-	if (SPI_processed == 0)
+	if (!profile_select_for_update(ctx.tenant->id, id, &row))
 		profile_raise(PE_E_PROFILE_NOT_FOUND, &ctx.trace_id, NULL, NULL,
 					  "profile %s does not exist in tenant \"%s\"",
 					  profile_uuid_text(id), ctx.tenant->name);
-	memset(&row, 0, sizeof(row));
-	profile_row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
 	row.tenant_name = ctx.tenant->name;
 	email_before = row.isnull[PE_F_EMAIL] ? NULL : TextDatumGetCString(row.values[PE_F_EMAIL]);
 
@@ -193,77 +126,30 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 			row.values[f] = given.values[f];
 			row.isnull[f] = false;
 		}
-		else if (f == PE_F_ENABLED)
-		{
-			row.values[f] = BoolGetDatum(true);
-			row.isnull[f] = false;
-		}
-		else if (f == PE_F_ROLES)
-		{
-			row.values[f] = PointerGetDatum(construct_empty_array(TEXTOID));
-			row.isnull[f] = false;
-		}
-		else if (f == PE_F_ATTRIBUTES)
-		{
-			row.values[f] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-			row.isnull[f] = false;
-		}
 		else
-			row.isnull[f] = true;
+			row.isnull[f] = !profile_cleared_value(f, &row.values[f]);
 	}
-	/* a new phone gives the country, if the profile has none */
-	if (in.present[PE_F_PHONE] && row.isnull[PE_F_COUNTRY])
-	{
-		text	   *t = DatumGetTextPP(row.values[PE_F_PHONE]);
-		char		e164[PE_PHONE_MAX + 1];
-		const char *country = NULL;
-
-		if (pe_normalize_phone(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), e164, &country) == NULL &&
-			country != NULL)
-		{
-			row.values[PE_F_COUNTRY] = CStringGetTextDatum(country);
-			row.isnull[PE_F_COUNTRY] = false;
-		}
-	}
-	if (row.isnull[PE_F_EMAIL] && row.isnull[PE_F_PHONE])
-		profile_add_error(&errs, "email", "contact_required",
-						  "an email or a mobile_phone_number is required");
+	row.phone_country = given.phone_country;
+	profile_country_from_phone(&row, in.present[PE_F_PHONE]);
+	for (int f = 0; f < PE_F__COUNT; f++)
+		has[f] = !row.isnull[f];
+	profile_check_contact(has, &errs);
 	if (ctx.tenant->verification)
 		verification = verification_gate(&ctx, &in, &row, email_before, &errs,
 										  &verification_url);
-	row.incomplete = missing_complete(ctx.tenant, &row, &errs);
+	row.incomplete = profile_missing_complete(ctx.tenant, has, &errs);
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
 	if (keys_changed)
-	{
-		const char *field = profile_taken_field(row.tenant_id, row.values, row.isnull, &row.id);
-
-		if (field)
-			profile_raise(PE_E_PROFILE_EXISTS, &ctx.trace_id, NULL, field,
-						  "a profile with this %s already exists", field);
-	}
+		profile_raise_if_taken(&ctx.trace_id, row.tenant_id, row.values, row.isnull,
+							   &row.id, NULL);
 	if (in.present[PE_F_PASSWORD])
 		profile_hash_row_password(&row);
 
 	/* write it back; the trigger records the changes */
-	build_update_plan();
-	memset(nulls, ' ', sizeof(nulls));
-	args[n++] = Int64GetDatum(row.tenant_id);
-	args[n++] = UUIDPGetDatum(&row.id);
-	args[n++] = CStringGetTextDatum(row.incomplete ? "incomplete" : "complete");
-	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++, n++)
-	{
-		args[n] = row.values[f];
-		if (row.isnull[f])
-			nulls[n] = 'n';
-	}
 	row.updated_at = ctx.now;
-	args[n++] = BoolGetDatum(row.verified);
-	args[n++] = TimestampTzGetDatum(row.updated_at);
-	profile_audit_set_context(&ctx, row.tenant_id, &row.id, false);
-	if (profile_exec(&update_plan, args, nulls, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not update profile");
+	profile_update_row(&ctx, &row);
 	if (verification == VERIFY_NEW_ADDRESS)
 		profile_issue_verification(&ctx, &row, verification_url);
 	else if (verification == VERIFY_NO_ADDRESS)
@@ -278,7 +164,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	else
 		row.message = "profile updated";
 	/* before SPI_finish: unchanged values point into the row SPI read */
-	result = profile_result(&row, &ctx);
+	result = profile_result(&row, &ctx.trace_id);
 	profile_call_end(&ctx);
 	return result;
 }

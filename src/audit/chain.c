@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/chain.c
+ * src/audit/chain.c
  *		Tamper evidence for the audit trail: the canonical hash of an
  *		event, tenant seals, and the verifier.
  *
@@ -37,13 +37,96 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "audit/chain.h"
+#include "base/crypto.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "catalog/cache.h"
+
+static SavedPlan tenant_lock_plan = {
+	"SELECT id FROM profile_data.tenants WHERE name OPERATOR(pg_catalog.=) $1"
+	" FOR NO KEY UPDATE",
+	1, {TEXTOID}
+};
+
+static SavedPlan tenant_id_plan = {
+	"SELECT id FROM profile_data.tenants WHERE name OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
+
+static SavedPlan events_plan = {
+	"SELECT id, recorded_at, occurred_at, profile_id, client, source,"
+	" event, session_id, transaction_group_id, trace_id, data,"
+	" chain_seq, prev_hash, hash"
+	" FROM profile_data.audit_events"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	" ORDER BY profile_id, chain_seq",
+	1, {INT8OID}
+};
+
+static SavedPlan seals_plan = {
+	"SELECT seal_seq, sealed_at, sealed_by, heads, prev_hash, hash"
+	" FROM profile_data.audit_seals"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 ORDER BY seal_seq",
+	1, {INT8OID}
+};
+
+static SavedPlan seal_heads_plan = {
+	"SELECT h.profile_id, h.chain_seq, h.hash, e.hash, e.id"
+	" FROM profile_data.audit_seal_heads h"
+	" LEFT JOIN profile_data.audit_events e"
+	"   ON e.tenant_id OPERATOR(pg_catalog.=) h.tenant_id"
+	"  AND e.profile_id OPERATOR(pg_catalog.=) h.profile_id"
+	"  AND e.chain_seq OPERATOR(pg_catalog.=) h.chain_seq"
+	" WHERE h.tenant_id OPERATOR(pg_catalog.=) $1"
+	"   AND h.seal_seq OPERATOR(pg_catalog.=) $2"
+	" ORDER BY h.profile_id",
+	2, {INT8OID, INT4OID}
+};
+
+static SavedPlan last_seal_plan = {
+	"SELECT seal_seq, hash FROM profile_data.audit_seals"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	" ORDER BY seal_seq DESC LIMIT 1",
+	1, {INT8OID}
+};
+
+static SavedPlan unsealed_heads_plan = {
+	"WITH heads AS ("
+	"  SELECT DISTINCT ON (profile_id) profile_id, chain_seq, hash"
+	"    FROM profile_data.audit_events WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	"   ORDER BY profile_id, chain_seq DESC),"
+	" sealed AS ("
+	"  SELECT profile_id, pg_catalog.max(chain_seq) AS s"
+	"    FROM profile_data.audit_seal_heads WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	"   GROUP BY profile_id)"
+	" SELECT h.profile_id, h.chain_seq, h.hash FROM heads h"
+	" LEFT JOIN sealed s ON s.profile_id OPERATOR(pg_catalog.=) h.profile_id"
+	" WHERE s.s IS NULL OR h.chain_seq OPERATOR(pg_catalog.>) s.s"
+	" ORDER BY h.profile_id",
+	1, {INT8OID}
+};
+
+static SavedPlan insert_seal_plan = {
+	"INSERT INTO profile_data.audit_seals"
+	" (tenant_id, seal_seq, sealed_at, sealed_by, heads, prev_hash, hash)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	7, {INT8OID, INT4OID, TIMESTAMPTZOID, TEXTOID, INT4OID, BYTEAOID, BYTEAOID}
+};
+
+static SavedPlan insert_seal_heads_plan = {
+	"INSERT INTO profile_data.audit_seal_heads"
+	" (tenant_id, seal_seq, profile_id, chain_seq, hash)"
+	" SELECT $1, $2, u.p, u.s, u.h FROM ROWS FROM (pg_catalog.unnest($3),"
+	" pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(p, s, h)",
+	5, {INT8OID, INT4OID, UUIDARRAYOID, INT4ARRAYOID, BYTEAARRAYOID}
+};
 
 static void
 put_bytes(crypto_hash_sha256_state *st, const void *p, size_t len)
@@ -113,26 +196,17 @@ profile_event_hash(const uint8 *prev, const AuditEvent *ev, uint8 *out)
 static int64
 tenant_id_of(const char *name, bool lock)
 {
-	Oid			type = TEXTOID;
 	Datum		arg = CStringGetTextDatum(name);
-	bool		isnull;
 	pg_uuid_t	trace_id;
-	int			rc;
 
-	rc = SPI_execute_with_args(lock ?
-							   "SELECT id FROM profile_data.tenants WHERE name OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE" :
-							   "SELECT id FROM profile_data.tenants WHERE name OPERATOR(pg_catalog.=) $1",
-							   1, &type, &arg, NULL, !lock, 1);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	profile_exec(lock ? &tenant_lock_plan : &tenant_id_plan, &arg, NULL, !lock, 1);
 	if (SPI_processed == 0)
 	{
 		profile_uuid_v4(&trace_id);
 		profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
 					  "tenant \"%s\" does not exist", name);
 	}
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									   SPI_tuptable->tupdesc, 1, &isnull));
+	return DatumGetInt64(profile_spi_required(0, 1, "tenants"));
 }
 
 static const uint8 *
@@ -175,9 +249,7 @@ broken(const char *kind, int64 checked, int64 event_id, const pg_uuid_t *profile
 static Jsonb *
 verify_events(int64 tenant_id, int64 *count)
 {
-	Oid			type = INT8OID;
 	Datum		arg = Int64GetDatum(tenant_id);
-	SPIPlanPtr	plan;
 	Portal		portal;
 	pg_uuid_t	cur;
 	int32		last_seq = 0;
@@ -188,15 +260,7 @@ verify_events(int64 tenant_id, int64 *count)
 												 ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old;
 
-	plan = SPI_prepare("SELECT id, recorded_at, occurred_at, profile_id, client, source,"
-					   " event, session_id, transaction_group_id, trace_id, data,"
-					   " chain_seq, prev_hash, hash"
-					   " FROM profile_data.audit_events"
-					   " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-					   " ORDER BY profile_id, chain_seq", 1, &type);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, &arg, NULL, true);
+	portal = profile_cursor_open(&events_plan, &arg, NULL);
 	*count = 0;
 	for (;;)
 	{
@@ -315,19 +379,12 @@ seal_hash(const uint8 *prev, int64 tenant_id, int32 seal_seq, TimestampTz sealed
 static Jsonb *
 verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 {
-	Oid			type = INT8OID;
 	Datum		arg = Int64GetDatum(tenant_id);
-	int			rc;
 	SPITupleTable *seals;
 	uint64		nseal;
 	uint8		prev[PROFILE_HASH_LEN];
 
-	rc = SPI_execute_with_args("SELECT seal_seq, sealed_at, sealed_by, heads, prev_hash, hash"
-							   " FROM profile_data.audit_seals"
-							   " WHERE tenant_id OPERATOR(pg_catalog.=) $1 ORDER BY seal_seq",
-							   1, &type, &arg, NULL, true, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed");
+	profile_exec(&seals_plan, &arg, NULL, true, 0);
 	seals = SPI_tuptable;
 	nseal = SPI_processed;
 	*nseals = (int64) nseal;
@@ -341,7 +398,6 @@ verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 		SealHead   *heads;
 		int			nheads;
 		Datum		args[2];
-		Oid			types[2] = {INT8OID, INT4OID};
 		uint8		hash[PROFILE_HASH_LEN];
 
 		CHECK_FOR_INTERRUPTS();
@@ -360,17 +416,7 @@ verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 
 		args[0] = Int64GetDatum(tenant_id);
 		args[1] = Int32GetDatum(seq);
-		rc = SPI_execute_with_args("SELECT h.profile_id, h.chain_seq, h.hash, e.hash, e.id"
-								   " FROM profile_data.audit_seal_heads h"
-								   " LEFT JOIN profile_data.audit_events e"
-								   "   ON e.tenant_id OPERATOR(pg_catalog.=) h.tenant_id"
-								   "  AND e.profile_id OPERATOR(pg_catalog.=) h.profile_id"
-								   "  AND e.chain_seq OPERATOR(pg_catalog.=) h.chain_seq"
-								   " WHERE h.tenant_id OPERATOR(pg_catalog.=) $1"
-								   "   AND h.seal_seq OPERATOR(pg_catalog.=) $2"
-								   " ORDER BY h.profile_id", 2, types, args, NULL, true, 0);
-		if (rc < 0)
-			elog(ERROR, "SPI_execute_with_args failed");
+		profile_exec(&seal_heads_plan, args, NULL, true, 0);
 		nheads = (int) SPI_processed;
 		heads = palloc(sizeof(SealHead) * Max(nheads, 1));
 		for (int h = 0; h < nheads; h++)
@@ -424,7 +470,7 @@ verify_audit_chain(PG_FUNCTION_ARGS)
 	Jsonb	   *result;
 	OwnerSection owner;
 
-	profile_owner_begin(&owner);
+	profile_begin_as_owner(&owner);
 	tenant_id = tenant_id_of(tenant, false);
 	result = verify_events(tenant_id, &events);
 	if (result == NULL)
@@ -456,16 +502,11 @@ verify_audit_chain(PG_FUNCTION_ARGS)
 static void
 insert_seal(Datum *args, const char *nulls, const char *tenant)
 {
-	static Oid	types[7] = {INT8OID, INT4OID, TIMESTAMPTZOID, TEXTOID, INT4OID, BYTEAOID, BYTEAOID};
 	MemoryContext cxt = CurrentMemoryContext;
-	int			rc = 0;
 
 	PG_TRY();
 	{
-		rc = SPI_execute_with_args("INSERT INTO profile_data.audit_seals"
-								   " (tenant_id, seal_seq, sealed_at, sealed_by, heads, prev_hash, hash)"
-								   " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, types, args, nulls,
-								   false, 0);
+		profile_exec(&insert_seal_plan, args, nulls, false, 0);
 	}
 	PG_CATCH();
 	{
@@ -485,8 +526,6 @@ insert_seal(Datum *args, const char *nulls, const char *tenant)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "could not record seal");
 }
 
 PG_FUNCTION_INFO_V1(seal_audit_chain);
@@ -503,68 +542,39 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 	uint8		hash[PROFILE_HASH_LEN];
 	SealHead   *heads;
 	int			n;
-	Oid			t1[1] = {INT8OID};
 	Datum		a1[1];
-	int			rc;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	char	   *by = GetUserNameFromId(GetUserId(), false);
 	JsonbParseState *st = NULL;
 	Jsonb	   *result;
 	OwnerSection owner;
 
-	profile_owner_begin(&owner);
+	profile_begin_as_owner(&owner);
 	/* one sealer per tenant at a time; creates are not held up */
 	tenant_id = tenant_id_of(tenant, true);
 	a1[0] = Int64GetDatum(tenant_id);
-	rc = SPI_execute_with_args("SELECT seal_seq, hash FROM profile_data.audit_seals"
-							   " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-							   " ORDER BY seal_seq DESC LIMIT 1", 1, t1, a1, NULL, false, 1);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed");
+	profile_exec(&last_seal_plan, a1, NULL, false, 1);
 	if (SPI_processed > 0)
 	{
-		const uint8 *h = profile_spi_hash(0, 2, "audit_seals");
-
 		seq = DatumGetInt32(profile_spi_required(0, 1, "audit_seals"));
-		if (h == NULL)
-			profile_spi_required(0, 2, "audit_seals");	/* reports it */
-		memcpy(prev, h, PROFILE_HASH_LEN);
+		memcpy(prev, profile_spi_hash_required(0, 2, "audit_seals"), PROFILE_HASH_LEN);
 	}
 
-	rc = SPI_execute_with_args("WITH heads AS ("
-							   "  SELECT DISTINCT ON (profile_id) profile_id, chain_seq, hash"
-							   "    FROM profile_data.audit_events WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-							   "   ORDER BY profile_id, chain_seq DESC),"
-							   " sealed AS ("
-							   "  SELECT profile_id, pg_catalog.max(chain_seq) AS s"
-							   "    FROM profile_data.audit_seal_heads WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-							   "   GROUP BY profile_id)"
-							   " SELECT h.profile_id, h.chain_seq, h.hash FROM heads h"
-							   " LEFT JOIN sealed s ON s.profile_id OPERATOR(pg_catalog.=) h.profile_id"
-							   " WHERE s.s IS NULL OR h.chain_seq OPERATOR(pg_catalog.>) s.s"
-							   " ORDER BY h.profile_id", 1, t1, a1, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed");
+	profile_exec(&unsealed_heads_plan, a1, NULL, false, 0);
 	n = (int) SPI_processed;
 	heads = palloc(sizeof(SealHead) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 	{
-		const uint8 *h;
-
 		CHECK_FOR_INTERRUPTS();
 		heads[i].profile_id = *DatumGetUUIDP(profile_spi_required(i, 1, "audit_events"));
 		heads[i].chain_seq = DatumGetInt32(profile_spi_required(i, 2, "audit_events"));
-		h = profile_spi_hash(i, 3, "audit_events");
-		if (h == NULL)
-			profile_spi_required(i, 3, "audit_events");
-		memcpy(heads[i].hash, h, PROFILE_HASH_LEN);
+		memcpy(heads[i].hash, profile_spi_hash_required(i, 3, "audit_events"), PROFILE_HASH_LEN);
 	}
 
 	if (n > 0)
 	{
 		Datum		a2[7];
 		char		n2[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-		Oid			t3[5] = {INT8OID, INT4OID, UUIDARRAYOID, INT4ARRAYOID, BYTEAARRAYOID};
 		Datum		a3[5];
 		Datum	   *pids = palloc(sizeof(Datum) * n);
 		Datum	   *seqs = palloc(sizeof(Datum) * n);
@@ -591,13 +601,7 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 		a3[2] = PointerGetDatum(construct_array(pids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 		a3[3] = PointerGetDatum(construct_array(seqs, n, INT4OID, 4, true, TYPALIGN_INT));
 		a3[4] = PointerGetDatum(construct_array(hashes, n, BYTEAOID, -1, false, TYPALIGN_INT));
-		rc = SPI_execute_with_args("INSERT INTO profile_data.audit_seal_heads"
-								   " (tenant_id, seal_seq, profile_id, chain_seq, hash)"
-								   " SELECT $1, $2, u.p, u.s, u.h FROM ROWS FROM (pg_catalog.unnest($3),"
-								   " pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(p, s, h)",
-								   5, t3, a3, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "could not record seal heads");
+		profile_exec(&insert_seal_heads_plan, a3, NULL, false, 0);
 	}
 
 	MemoryContextSwitchTo(callcxt);

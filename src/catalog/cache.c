@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/cache.c
+ * src/catalog/cache.c
  *		Backend-local caches of tenants, access tokens, contracts and the
  *		roles marked by grant_admin, with invalidation.
  *
@@ -36,23 +36,23 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "commands/extension.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
-#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "base/crypto.h"
+#include "base/spi.h"
+#include "catalog/cache.h"
+#include "core/pe_validate.h"
 
 #define NAME_KEY_LEN 65			/* names are at most 64 bytes */
 
@@ -90,8 +90,7 @@ typedef struct ContractEntry
 
 /* The watched tables, in this order. */
 static const char *const watched_names[] = {
-	"tenants", "clients", "access_tokens", "contracts", "role_grants",
-	"profiles"
+	"tenants", "clients", "access_tokens", "contracts", "role_grants"
 };
 #define N_WATCHED lengthof(watched_names)
 
@@ -112,7 +111,6 @@ typedef struct ClientEntry
 	char		name[NAME_KEY_LEN]; /* hash key */
 	int64		id;
 } ClientEntry;
-static Oid	data_owner = InvalidOid;
 
 static SavedPlan tenant_plan = {
 	"SELECT id, settings FROM profile_data.tenants"
@@ -237,7 +235,6 @@ profile_cache_begin(void)
 	n_admin_roles = n_claims_roles = -1;
 	admin_roles = claims_roles = NULL;
 	client_cache = NULL;
-	data_owner = InvalidOid;
 
 	nsp = get_namespace_oid("profile_data", true);
 	if (!OidIsValid(nsp))
@@ -271,43 +268,6 @@ profile_cache_begin(void)
 	client_cache = hash_create("profile_ext clients", 16, &ctl,
 							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	cache_valid = true;
-}
-
-/* Prepare a saved plan on first use. */
-SPIPlanPtr
-profile_plan(SavedPlan *p)
-{
-	if (p->plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "SPI_keepplan failed");
-		p->plan = plan;
-	}
-	return p->plan;
-}
-
-/*
- * Execute a saved plan; errors out on any SPI failure.  SPI leaves
- * CurrentMemoryContext at its procedure context, which SPI_finish frees;
- * the caller's context is restored here, so that what the caller builds
- * afterwards (its result above all) outlives SPI.
- */
-int
-profile_exec(SavedPlan *p, Datum *values, const char *nulls, bool read_only,
-			 long count)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	int			rc = SPI_execute_plan(profile_plan(p), values, nulls,
-									  read_only, count);
-
-	MemoryContextSwitchTo(cxt);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	return rc;
 }
 
 static char **
@@ -553,141 +513,6 @@ profile_tenants_relid(void)
 }
 
 /*
- * The owner of profile_data.profiles: the role API calls act as while they
- * read and write the tables.
- */
-Oid
-profile_data_owner(void)
-{
-	if (!OidIsValid(data_owner))
-	{
-		HeapTuple	tup;
-
-		if (!OidIsValid(watched[N_WATCHED - 1]))
-			ereport(ERROR,
-					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					errmsg("table \"profile_data.profiles\" does not exist"),
-					errhint("Run CREATE EXTENSION profile_ext."));
-		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(watched[N_WATCHED - 1]));
-		if (!HeapTupleIsValid(tup))
-			elog(ERROR, "cache lookup failed for relation %u",
-				 watched[N_WATCHED - 1]);
-		data_owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-		ReleaseSysCache(tup);
-	}
-	return data_owner;
-}
-
-/* The search_path every statement of ours runs under (see api.c). */
-#define SAFE_SEARCH_PATH "pg_catalog, pg_temp"
-
-/*
- * Start acting as the owner of profile_data: connect SPI (the caller's
- * memory context stays current), make sure the caches are usable, switch
- * to the owner's user id inside a security-restricted operation, and pin
- * search_path, exactly as PostgreSQL does for maintenance commands that run
- * a table owner's code.  Nothing the caller defined -- an operator, a
- * function, a temporary object -- can be reached by our statements from
- * here on.  If the call fails, the (sub)transaction abort restores the
- * user id and search_path; profile_owner_end restores them on success.
- */
-void
-profile_owner_begin(OwnerSection *s)
-{
-	MemoryContext callcxt = CurrentMemoryContext;
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	MemoryContextSwitchTo(callcxt);
-	profile_cache_begin();
-
-	GetUserIdAndSecContext(&s->save_userid, &s->save_sec_context);
-	SetUserIdAndSecContext(profile_data_owner(),
-						   s->save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	s->guc_nestlevel = 0;
-	if (namespace_search_path == NULL ||
-		strcmp(namespace_search_path, SAFE_SEARCH_PATH) != 0)
-	{
-		s->guc_nestlevel = NewGUCNestLevel();
-		(void) set_config_option("search_path", SAFE_SEARCH_PATH,
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	}
-}
-
-/* Stop acting as the owner: search_path, user id, SPI as they were. */
-void
-profile_owner_end(OwnerSection *s)
-{
-	if (s->guc_nestlevel > 0)
-		AtEOXact_GUC(false, s->guc_nestlevel);
-	SetUserIdAndSecContext(s->save_userid, s->save_sec_context);
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "SPI_finish failed");
-}
-
-/* Column col (1-based) of row row of the last SPI result. */
-Datum
-profile_spi_value(uint64 row, int col, bool *isnull)
-{
-	Assert(row < SPI_processed);
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col,
-						 isnull);
-}
-
-/*
- * The same, for a column our rows always have: a NULL there means the row
- * was damaged behind the extension's back, which is reported rather than
- * followed (table: the table the row came from, for the message).
- */
-Datum
-profile_spi_required(uint64 row, int col, const char *table)
-{
-	bool		isnull;
-	Datum		d = profile_spi_value(row, col, &isnull);
-
-	if (isnull)
-		ereport(ERROR,
-				errcode(ERRCODE_DATA_CORRUPTED),
-				errmsg("a row of table \"profile_data.%s\" is damaged", table),
-				errdetail("Column \"%s\" is null.",
-						  SPI_fname(SPI_tuptable->tupdesc, col)));
-	return d;
-}
-
-/* The text of a required text column, palloc'd. */
-char *
-profile_spi_text(uint64 row, int col, const char *table)
-{
-	return TextDatumGetCString(profile_spi_required(row, col, table));
-}
-
-/*
- * A stored SHA-256 (bytea of 32 bytes); NULL if the column is null.  Any
- * other length means the row was damaged, and is reported.
- */
-const uint8 *
-profile_spi_hash(uint64 row, int col, const char *table)
-{
-	bool		isnull;
-	Datum		d = profile_spi_value(row, col, &isnull);
-	bytea	   *b;
-
-	if (isnull)
-		return NULL;
-	b = DatumGetByteaPP(d);
-	if (VARSIZE_ANY_EXHDR(b) != 32)
-		ereport(ERROR,
-				errcode(ERRCODE_DATA_CORRUPTED),
-				errmsg("a row of table \"profile_data.%s\" is damaged", table),
-				errdetail("Column \"%s\" holds %d bytes, not the 32 of a SHA-256.",
-						  SPI_fname(SPI_tuptable->tupdesc, col),
-						  (int) VARSIZE_ANY_EXHDR(b)));
-	return (const uint8 *) VARDATA_ANY(b);
-}
-
-/*
  * The tenant whose id a stored row names.  NULL if no tenant has that id;
  * a tenant whose stored name breaks the name rule (possible only behind
  * the extension's back) is reported, never looked up.
@@ -709,4 +534,30 @@ profile_tenant_by_id(int64 tenant_id)
 				errdetail("The name of tenant " INT64_FORMAT " is not 1 to 64 of a-z, 0-9, . _ -.",
 						  tenant_id));
 	return profile_lookup_tenant(name, strlen(name));
+}
+
+/* Act as the data owner (spi.c) with usable caches: most callers want both. */
+void
+profile_begin_as_owner(OwnerSection *s)
+{
+	profile_owner_begin(s);
+	profile_cache_begin();
+}
+
+PG_FUNCTION_INFO_V1(invalidate_caches);
+
+/*
+ * profile_data.invalidate_caches(): AFTER ... FOR EACH STATEMENT on the
+ * configuration tables: tell every backend (at commit) that its cached
+ * tenants, tokens and contracts are stale.
+ */
+Datum
+invalidate_caches(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "invalidate_caches: not called as a trigger");
+	CacheInvalidateRelcache(td->tg_relation);
+	return PointerGetDatum(NULL);
 }

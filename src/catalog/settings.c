@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * src/settings.c
- *		Tenant settings (SPEC section 1): validation, defaults and the
+ * src/catalog/settings.c
+ *		Tenant settings (README, "Tenant settings"): validation, defaults and the
  *		stored form.
  *
  * A tenant's settings are stored as the complete document, every key
@@ -16,7 +16,11 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#include "profile_ext.h"
+#include "base/json.h"
+#include "catalog/settings.h"
+#include "core/pe_fields.h"
+#include "core/pe_url.h"
+#include "core/pe_validate.h"
 
 static const char *
 field_name(const char *prefix, const char *key)
@@ -57,6 +61,7 @@ string_array(const JsonbValue *v, const PeRule *(*check) (const char *, size_t),
 	int			count = 0;
 	const char **items;
 	int		   *lens;
+	PeSpan	   *scratch;
 
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
 	{
@@ -65,11 +70,12 @@ string_array(const JsonbValue *v, const PeRule *(*check) (const char *, size_t),
 	}
 	if (JsonContainerSize(v->val.binary.data) > PE_MAX_ARRAY_ITEMS)
 	{
-		profile_add_error(errs, field, "size", "must have at most 1000 items");
+		profile_add_rule(errs, field, &pe_rule_items_count);
 		return false;
 	}
 	items = palloc(sizeof(char *) * Max(JsonContainerSize(v->val.binary.data), 1));
 	lens = palloc(sizeof(int) * Max(JsonContainerSize(v->val.binary.data), 1));
+	scratch = palloc(sizeof(PeSpan) * Max(JsonContainerSize(v->val.binary.data), 1));
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
 	{
@@ -90,7 +96,7 @@ string_array(const JsonbValue *v, const PeRule *(*check) (const char *, size_t),
 		items[count] = elem.val.string.val;
 		lens[count++] = elem.val.string.len;
 	}
-	count = profile_dedupe_texts(items, lens, count);
+	count = pe_dedupe(items, lens, count, scratch);
 	*out = palloc(sizeof(char *) * Max(count, 1));
 	for (int i = 0; i < count; i++)
 		(*out)[i] = pnstrdup(items[i], lens[i]);
@@ -372,4 +378,24 @@ profile_settings_jsonb(const TenantInfo *t)
 	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 	return JsonbValueToJsonb(res);
+}
+
+/* The tenant's wizard URL with every "{id}" replaced by the profile id. */
+char	   *
+profile_wizard_url(const char *template, const pg_uuid_t *id)
+{
+	StringInfoData buf;
+	const char *idtext = profile_uuid_text(id);
+	const char *p = template;
+	const char *hit;
+
+	initStringInfo(&buf);
+	while ((hit = strstr(p, "{id}")) != NULL)
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, idtext);
+		p = hit + 4;
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
 }

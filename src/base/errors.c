@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * src/errors.c
- *		Raising the contract's errors (SPEC section 5).
+ * src/base/errors.c
+ *		Raising the contract's errors (README, "Errors").
  *
  * Every failure an API or admin call can report goes through
  * profile_raise: the SQLSTATE comes from the core's code table, the
@@ -15,7 +15,7 @@
  * {"code", "message", "details", "hint"} (details: the JSON detail above,
  * as a string) and the detail is {"status": HTTP, "headers": {...}}, which
  * PostgREST turns into the response (its RAISE SQLSTATE 'PGRST' protocol,
- * v12 and later; ../shared/reference/postgrest.md section 4).  Errors that
+ * v12 and later; README, "Exposing through PostgREST").  Errors that
  * are not ours become a 500 with no internals in the body (their text goes
  * to the server log), except the ones PostgREST must see as they are:
  * serialization failures and deadlocks (it retries them), a read-only
@@ -28,7 +28,10 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 
-#include "profile_ext.h"
+#include "base/crypto.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "base/postgrest.h"
 
 /* Append one field error; past the limit, only note that some were cut. */
 void
@@ -51,25 +54,6 @@ void
 profile_add_rule(FieldErrors *errs, const char *field, const PeRule *rule)
 {
 	profile_add_error(errs, field, rule->rule, rule->message);
-}
-
-/* The canonical text form of a UUID, palloc'd. */
-char	   *
-profile_uuid_text(const pg_uuid_t *uuid)
-{
-	static const char hex[] = "0123456789abcdef";
-	char	   *out = palloc(37);
-	char	   *p = out;
-
-	for (int i = 0; i < UUID_LEN; i++)
-	{
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			*p++ = '-';
-		*p++ = hex[uuid->data[i] >> 4];
-		*p++ = hex[uuid->data[i] & 0x0F];
-	}
-	*p = '\0';
-	return out;
 }
 
 static void
@@ -308,6 +292,18 @@ profile_rethrow_hiding_statement(MemoryContext cxt)
 }
 
 /*
+ * PROFILE_EXISTS for a username, email, phone or id that another profile
+ * holds: the one place that says so.  The detail names the field, never
+ * the other profile.
+ */
+void
+profile_raise_taken(const pg_uuid_t *trace_id, const char *field)
+{
+	profile_raise(PE_E_PROFILE_EXISTS, trace_id, NULL, field,
+				  "a profile with this %s already exists", field);
+}
+
+/*
  * As profile_rethrow_hiding_statement, but a unique violation on one of
  * the profile's unique keys -- a concurrent writer that got past the probe
  * -- becomes PROFILE_EXISTS naming the field.
@@ -338,8 +334,7 @@ profile_rethrow_unique_as_exists(MemoryContext cxt)
 
 				FlushErrorState();
 				profile_uuid_v4(&trace_id);
-				raise_error(PE_E_PROFILE_EXISTS, &trace_id, NULL, keys[i].field, -1,
-							psprintf("a profile with this %s already exists", keys[i].field));
+				profile_raise_taken(&trace_id, keys[i].field);
 			}
 		}
 	}

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * src/rowcheck.c
+ * src/api/rowcheck.c
  *		Direct writes obey the rules: a BEFORE INSERT OR UPDATE trigger on
  *		profile_data.profiles runs every column through the rule core.
  *
@@ -25,18 +25,21 @@
 
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/rel.h"
 
-#include "profile_ext.h"
+#include "audit/audit.h"
+#include "base/crypto.h"
+#include "catalog/cache.h"
+#include "core/pe_validate.h"
+#include "model/fields.h"
+#include "store/profiles.h"
 
 static const PeRule r_hash = {"format", "must be an Argon2id hash in PHC string format, never a plain password"};
 static const PeRule r_null_item = {"format", "must not contain nulls"};
-static const PeRule r_selector = {"length", "each item must be at most 1024 characters"};
 static const PeRule r_not_allowed = {"allowed", "every role must be in the tenant's allowed_roles"};
 
 /* Check the elements of an array column; NULL if all pass. */
@@ -72,7 +75,7 @@ check_array_column(const PeFieldDef *def, Datum d, const TenantInfo *tenant)
 					r = &r_not_allowed;
 			}
 			else if (pe_utf8_chars(s, len) > (size_t) def->max_chars)
-				r = &r_selector;
+				r = &pe_rule_selector_length;
 		}
 		if (r)
 			return r;
@@ -80,11 +83,14 @@ check_array_column(const PeFieldDef *def, Datum d, const TenantInfo *tenant)
 	return NULL;
 }
 
-PG_FUNCTION_INFO_V1(profile_check_row_trigger);
+PG_FUNCTION_INFO_V1(check_profile_row);
 
-/* BEFORE INSERT OR UPDATE FOR EACH ROW on profile_data.profiles. */
+/*
+ * profile_data.check_profile_row(): BEFORE INSERT OR UPDATE FOR EACH ROW on
+ * profile_data.profiles.
+ */
 Datum
-profile_check_row_trigger(PG_FUNCTION_ARGS)
+check_profile_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
@@ -108,7 +114,7 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
-		elog(ERROR, "profile_check_row_trigger: must be fired BEFORE ... FOR EACH ROW");
+		elog(ERROR, "check_profile_row: must be fired BEFORE ... FOR EACH ROW");
 	update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	tup = update ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
@@ -128,7 +134,7 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 
 	profile_uuid_v4(&trace_id);
 	/* normalised values are made in the trigger's context: they outlive SPI */
-	profile_owner_begin(&owner);
+	profile_begin_as_owner(&owner);
 
 	tenant = profile_tenant_by_id(tenant_id);
 	if (tenant == NULL)
@@ -211,14 +217,8 @@ profile_check_row_trigger(PG_FUNCTION_ARGS)
 		profile_raise_validation(&trace_id, &errs);
 
 	if (keys_changed)
-	{
-		const char *field = profile_taken_field(tenant_id, values, nulls,
-												update ? &id : NULL);
-
-		if (field)
-			profile_raise(PE_E_PROFILE_EXISTS, &trace_id, NULL, field,
-						  "a profile with this %s already exists", field);
-	}
+		profile_raise_if_taken(&trace_id, tenant_id, values, nulls,
+							   update ? &id : NULL, NULL);
 
 	profile_owner_end(&owner);
 	if (changed)

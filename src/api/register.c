@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * src/register.c
+ * src/api/register.c
  *		profile.register_user_profile(user_profile_id uuid, payload jsonb)
- *		(SPEC section 4): the identity SDK's registration.
+ *		(README, Reference): the identity SDK's registration.
  *
  * One transaction stores the profile (id, tenant, country code), one audit
  * event per SDK event -- occurred_at from dateTime, the session and
@@ -24,12 +24,15 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "utils/array.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "audit/audit.h"
+#include "base/json.h"
+#include "core/pe_validate.h"
+#include "model/caller.h"
+#include "store/profiles.h"
 
 static SavedPlan id_taken_plan = {
 	"SELECT EXISTS (SELECT FROM profile_data.profiles WHERE id OPERATOR(pg_catalog.=) $1)",
@@ -43,11 +46,7 @@ static const PeRule r_string = {"type", "must be a string"};
 static const PeRule r_object = {"type", "must be an object"};
 static const PeRule r_array = {"type", "must be an array"};
 static const PeRule r_unknown = {"unknown", "is not a known field"};
-static const PeRule r_too_many = {"size", "must hold at most 1000 events"};
-static const PeRule r_sdk_string = {"length", "must be at most 256 characters"};
-static const PeRule r_version = {"length", "must be at most 64 characters"};
 static const PeRule r_datetime = {"format", "must be an ISO 8601 date-time with a UTC offset"};
-static const PeRule r_depth = {"depth", "must not be nested deeper than 16 levels"};
 
 /* A UUID given as a JSON string; NULL with *rule set if it is not one. */
 static pg_uuid_t *
@@ -102,6 +101,7 @@ read_sdk_event(const JsonbValue *v, int index, AuditEvent *ev, FieldErrors *errs
 		char	   *field;
 		bool		typed = false;
 
+		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_KEY)
 			continue;
 		JsonbIteratorNext(&it, &val, true);
@@ -142,7 +142,7 @@ read_sdk_event(const JsonbValue *v, int index, AuditEvent *ev, FieldErrors *errs
 				if (val.type != jbvBinary || !JsonContainerIsObject(val.val.binary.data))
 					r = &r_object;
 				else if (profile_jsonb_depth(val.val.binary.data, PE_MAX_ATTR_DEPTH) > PE_MAX_ATTR_DEPTH)
-					r = &r_depth;
+					r = &pe_rule_attr_depth;
 				break;
 			case -1:
 				r = &r_unknown;
@@ -151,7 +151,7 @@ read_sdk_event(const JsonbValue *v, int index, AuditEvent *ev, FieldErrors *errs
 				if (val.type != jbvString)
 					r = &r_string;
 				else if (pe_utf8_chars(val.val.string.val, val.val.string.len) > PE_MAX_SDK_STRING)
-					r = &r_sdk_string;
+					r = &pe_rule_sdk_string;
 				break;
 		}
 		if (r)
@@ -191,6 +191,7 @@ read_tp_metadata(const JsonbValue *v, AuditEvent *ev, FieldErrors *errs)
 		const PeRule *r = NULL;
 		char	   *field;
 
+		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_KEY)
 			continue;
 		JsonbIteratorNext(&it, &val, true);
@@ -226,7 +227,6 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	AuditEvent	registered;
 	ProfileRow	row;
 	Datum		arg;
-	bool		isnull;
 	JsonbParseState *st = NULL;
 	Jsonb	   *result;
 
@@ -241,6 +241,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 		bool		alias;
 		int			key;
 
+		CHECK_FOR_INTERRUPTS();
 		if (tok != WJB_KEY)
 			continue;
 		JsonbIteratorNext(&it, &v, true);
@@ -271,7 +272,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 			in.key[f] = alias ? pe_fields[f].alias : pe_fields[f].name;
 		}
 	}
-	profile_resolve_caller(&ctx, &in, true);
+	profile_resolve_caller(&ctx, &in);
 
 	/* every field, all errors together */
 	errs = in.errs;
@@ -317,7 +318,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 		if (sv->type != jbvString)
 			profile_add_rule(&errs, "sdkVersion", &r_string);
 		else if (pe_utf8_chars(sv->val.string.val, sv->val.string.len) > PE_MAX_SDK_VERSION)
-			profile_add_rule(&errs, "sdkVersion", &r_version);
+			profile_add_rule(&errs, "sdkVersion", &pe_rule_sdk_version);
 	}
 	if (present[PE_SDK_EVENTS])
 	{
@@ -326,7 +327,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 		if (ev->type != jbvBinary || !JsonContainerIsArray(ev->val.binary.data))
 			profile_add_rule(&errs, "sdkAuditEvents", &r_array);
 		else if (JsonContainerSize(ev->val.binary.data) > PE_MAX_SDK_EVENTS)
-			profile_add_rule(&errs, "sdkAuditEvents", &r_too_many);
+			profile_add_rule(&errs, "sdkAuditEvents", &pe_rule_sdk_events);
 		else
 		{
 			JsonbValue	e;
@@ -335,6 +336,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 			it = JsonbIteratorInit(ev->val.binary.data);
 			while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 			{
+				CHECK_FOR_INTERRUPTS();
 				if (tok != WJB_ELEM)
 					continue;
 				read_sdk_event(&e, nevents, &events[nevents], &errs);
@@ -348,29 +350,20 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	/* an id any tenant holds */
 	arg = UUIDPGetDatum(user_profile_id);
 	profile_exec(&id_taken_plan, &arg, NULL, false, 1);
-	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-		profile_raise(PE_E_PROFILE_EXISTS, &ctx.trace_id, NULL, "id",
-					  "a profile with this id already exists");
+	if (DatumGetBool(profile_spi_required(0, 1, "profiles")))
+		profile_raise_taken(&ctx.trace_id, "id");
 
 	/* the profile: id, tenant, country code, the defaults */
 	memset(&row, 0, sizeof(row));
-	for (int f = 0; f < PE_F__COUNT; f++)
-		row.isnull[f] = true;
+	profile_apply_defaults(&row, NULL, ctx.tenant);
 	row.tenant_id = ctx.tenant->id;
 	row.tenant_name = ctx.tenant->name;
 	row.id = *user_profile_id;
 	row.values[PE_F_COUNTRY] = CStringGetTextDatum(country);
 	row.isnull[PE_F_COUNTRY] = false;
-	row.values[PE_F_ENABLED] = BoolGetDatum(true);
-	row.isnull[PE_F_ENABLED] = false;
-	row.values[PE_F_ROLES] = profile_default_roles(ctx.tenant);
-	row.isnull[PE_F_ROLES] = false;
-	row.values[PE_F_ATTRIBUTES] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
-	row.isnull[PE_F_ATTRIBUTES] = false;
 	row.created_at = row.updated_at = ctx.now;
 	if (!profile_insert_row(&ctx, &row, false))
-		profile_raise(PE_E_PROFILE_EXISTS, &ctx.trace_id, NULL, "id",
-					  "a profile with this id already exists");
+		profile_raise_taken(&ctx.trace_id, "id");
 
 	/* the SDK's events, then the registration itself */
 	for (int i = 0; i < nevents; i++)

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
- * src/create.c
- *		profile.create_profile(jsonb) (SPEC section 3).
+ * src/store/profiles.c
+ *		Writing profiles: the statements every path uses to store, read back
+ *		and change a profile row, and the uniqueness probe.
  *
  * Uniqueness.  Username, email (both case-insensitively) and phone are
  * unique per tenant through unique indexes.  The insert is
@@ -13,24 +14,41 @@
  * subtransaction and no raw unique_violation ever reaches the caller.
  * Under REPEATABLE READ or SERIALIZABLE a conflict with a row the
  * snapshot cannot see is a serialization failure (40001), which clients
- * retry (PostgREST does so by itself).
+ * retry (PostgREST does so by itself).  An update probes before it writes;
+ * a concurrent writer that gets past the probe meets the unique index,
+ * whose violation the API turns into the same PROFILE_EXISTS
+ * (base/errors.c).
+ *
+ * Audit.  profile_insert_row and profile_update_row set the audit context
+ * (audit/audit.c) for the row they write; the caller clears it when its
+ * writes are done.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "audit/audit.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "store/profiles.h"
 
 #define N_INSERT_ARGS (PE_F__COUNT - PE_F_USERNAME + 6)
+#define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 5)
 
 static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
+static SavedPlan update_plan = {NULL, N_UPDATE_ARGS};
+
+static SavedPlan select_plan = {
+	"SELECT * FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
+	" FOR UPDATE",
+	2, {INT8OID, UUIDOID}
+};
 
 static SavedPlan probe_plan = {
 	"SELECT"
@@ -91,7 +109,7 @@ build_insert_plan(void)
  * when it fails: see the API functions' PG_CATCH).
  */
 bool
-profile_insert_row(ApiCall *ctx, const ProfileRow *row, bool fresh)
+profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh)
 {
 	Datum		values[N_INSERT_ARGS];
 	char		nulls[N_INSERT_ARGS];
@@ -112,7 +130,7 @@ profile_insert_row(ApiCall *ctx, const ProfileRow *row, bool fresh)
 	values[n++] = TimestampTzGetDatum(row->created_at);
 	values[n++] = TimestampTzGetDatum(row->updated_at);
 
-	profile_audit_set_context(ctx, row->tenant_id, &row->id, fresh);
+	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, fresh);
 	profile_exec(&insert_plan, values, nulls, false, 0);
 	return SPI_processed == 1;
 }
@@ -151,118 +169,99 @@ profile_taken_field(int64 tenant_id, const Datum *values, const bool *isnull,
 	return NULL;
 }
 
-/* Replace the clear-text password of a checked row by its Argon2id hash. */
+/*
+ * PROFILE_EXISTS if another profile of the tenant holds the row's
+ * username, email or phone (exclude: the row itself, for an update); else,
+ * if fallback is given, PROFILE_EXISTS for that field (an insert that met a
+ * unique key the probe does not cover: the id).
+ */
 void
-profile_hash_row_password(ProfileRow *row)
+profile_raise_if_taken(const pg_uuid_t *trace_id, int64 tenant_id,
+					   const Datum *values, const bool *isnull,
+					   const pg_uuid_t *exclude, const char *fallback)
 {
-	text	   *pw = DatumGetTextPP(row->values[PE_F_PASSWORD]);
+	const char *field = profile_taken_field(tenant_id, values, isnull, exclude);
 
-	row->values[PE_F_PASSWORD] =
-		CStringGetTextDatum(profile_hash_password(VARDATA_ANY(pw), VARSIZE_ANY_EXHDR(pw)));
+	if (field == NULL)
+		field = fallback;
+	if (field != NULL)
+		profile_raise_taken(trace_id, field);
 }
 
-/* The tenant's wizard URL with every "{id}" replaced by the profile id. */
-char	   *
-profile_wizard_url(const char *template, const pg_uuid_t *id)
+/*
+ * The profile (tenant_id, id), locked FOR UPDATE, into row; false if the
+ * tenant holds no such profile.  Unchanged values point into SPI's result:
+ * use row before profile_owner_end.
+ */
+bool
+profile_select_for_update(int64 tenant_id, const pg_uuid_t *id, ProfileRow *row)
 {
-	StringInfoData buf;
-	const char *idtext = profile_uuid_text(id);
-	const char *p = template;
-	const char *hit;
+	Datum		args[2];
 
-	initStringInfo(&buf);
-	while ((hit = strstr(p, "{id}")) != NULL)
-	{
-		appendBinaryStringInfo(&buf, p, hit - p);
-		appendStringInfoString(&buf, idtext);
-		p = hit + 4;
-	}
-	appendStringInfoString(&buf, p);
-	return buf.data;
+	args[0] = Int64GetDatum(tenant_id);
+	args[1] = UUIDPGetDatum(id);
+	profile_exec(&select_plan, args, NULL, false, 1);
+	if (SPI_processed == 0)
+		return false;
+	memset(row, 0, sizeof(*row));
+	profile_row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
+	return true;
 }
 
-/* Check everything, store the profile, return its document. */
-static Jsonb *
-create_profile_internal(Jsonb *payload)
+/* UPDATE ... SET state, every field column, verified, updated_at; built once. */
+static void
+build_update_plan(void)
 {
-	ApiCall		ctx;
-	ProfileInput in;
-	ProfileRow	row;
-	FieldErrors errs;
-	const char *verification_url = NULL;
-	Jsonb	   *result;
+	StringInfoData sql;
+	int			n = 0;
 
-	profile_call_open(&ctx, "create_profile()", payload, &in);
-
-	/* fields, then completeness; all errors together */
-	errs = in.errs;
-	memset(&row, 0, sizeof(row));
-	profile_check_fields(&in, ctx.tenant, &row, &errs, true);
-	profile_check_complete(&in, ctx.tenant, &errs, &row.incomplete);
-	if (ctx.tenant->verification)
+	if (update_plan.sql)
+		return;
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "UPDATE profile_data.profiles SET state = $3");
+	update_plan.argtypes[n++] = INT8OID;
+	update_plan.argtypes[n++] = UUIDOID;
+	update_plan.argtypes[n++] = TEXTOID;
+	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 	{
-		verification_url = profile_verification_base(ctx.tenant, &in);
-		if (verification_url == NULL)
-			profile_add_error(&errs, "verificationUrl", "required",
-							  "is required when the tenant verifies new profiles and has no verification_url");
+		update_plan.argtypes[n] = profile_field_type(f);
+		appendStringInfo(&sql, ", %s = $%d", profile_field_column(f), ++n);
 	}
-	if (errs.count > 0)
-		profile_raise_validation(&ctx.trace_id, &errs);
-
-	if (!row.isnull[PE_F_PASSWORD])
-		profile_hash_row_password(&row);
-
-	row.tenant_id = ctx.tenant->id;
-	row.tenant_name = ctx.tenant->name;
-	profile_uuid_v7(&row.id);
-	row.verified = false;
-	if (ctx.tenant->verification)
-	{
-		/* unverified and disabled until the link is followed */
-		row.values[PE_F_ENABLED] = BoolGetDatum(false);
-		row.isnull[PE_F_ENABLED] = false;
-	}
-	row.created_at = row.updated_at = ctx.now;
-	row.first_login_at = row.last_login_at = DT_NOBEGIN;
-	if (row.incomplete)
-	{
-		row.wizard_url = profile_wizard_url(ctx.tenant->wizard_url, &row.id);
-		row.message = "profile stored as incomplete; continue at wizard_url";
-	}
-	else
-		row.message = "profile created";
-
-	if (!profile_insert_row(&ctx, &row, true))
-	{
-		const char *field = profile_taken_field(row.tenant_id, row.values, row.isnull, NULL);
-
-		if (field == NULL)
-			field = "id";
-		profile_raise(PE_E_PROFILE_EXISTS, &ctx.trace_id, NULL, field,
-					  "a profile with this %s already exists", field);
-	}
-
-	if (ctx.tenant->verification)
-		profile_issue_verification(&ctx, &row, verification_url);
-	profile_audit_clear_context();
-	ctx.http_status = row.incomplete ? 202 : 201;
-	result = profile_result(&row, &ctx);
-	profile_call_end(&ctx);
-	return result;
+	update_plan.argtypes[n] = BOOLOID;
+	appendStringInfo(&sql, ", verified = $%d", ++n);
+	update_plan.argtypes[n] = TIMESTAMPTZOID;
+	appendStringInfo(&sql, ", updated_at = $%d", ++n);
+	appendStringInfoString(&sql, " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+						   " AND id OPERATOR(pg_catalog.=) $2");
+	Assert(n == N_UPDATE_ARGS);
+	update_plan.sql = MemoryContextStrdup(TopMemoryContext, sql.data);
 }
 
-/* The body of create_profile, for profile_api_call. */
-static Jsonb *
-create_profile_body(FunctionCallInfo fcinfo)
+/*
+ * Write every column of row back (state, fields, verified, updated_at);
+ * the trigger records the changes as one event.
+ */
+void
+profile_update_row(const ApiCall *ctx, const ProfileRow *row)
 {
-	return create_profile_internal(PG_GETARG_JSONB_P(0));
-}
+	Datum		args[N_UPDATE_ARGS];
+	char		nulls[N_UPDATE_ARGS];
+	int			n = 0;
 
-PG_FUNCTION_INFO_V1(create_profile);
-
-/* profile.create_profile(jsonb) RETURNS jsonb */
-Datum
-create_profile(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_JSONB_P(profile_api_call(fcinfo, create_profile_body));
+	build_update_plan();
+	memset(nulls, ' ', sizeof(nulls));
+	args[n++] = Int64GetDatum(row->tenant_id);
+	args[n++] = UUIDPGetDatum(&row->id);
+	args[n++] = CStringGetTextDatum(row->incomplete ? "incomplete" : "complete");
+	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++, n++)
+	{
+		args[n] = row->values[f];
+		if (row->isnull[f])
+			nulls[n] = 'n';
+	}
+	args[n++] = BoolGetDatum(row->verified);
+	args[n++] = TimestampTzGetDatum(row->updated_at);
+	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, false);
+	if (profile_exec(&update_plan, args, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update profile");
 }

@@ -1,22 +1,25 @@
 /*-------------------------------------------------------------------------
  *
- * src/result.c
- *		Building jsonb results: small push helpers and the profile
- *		document of SPEC section 3.
+ * src/base/json.c
+ *		Building jsonb values (results, audit documents, errors) and looking
+ *		at them: small push helpers, the depth of a container, the text of a
+ *		UUID.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/json.h"
+#include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "profile_ext.h"
+#include "base/json.h"
 
 void
 profile_push_key(JsonbParseState **st, const char *key)
@@ -207,58 +210,57 @@ profile_push_datum(JsonbParseState **st, const char *key, Datum value,
 	}
 }
 
-/*
- * The profile document of SPEC section 3 (create_profile, update_profile):
- * the fixed keys always, null where unset; every other field only when it
- * has a value; never the password.
- */
-Jsonb	   *
-profile_result(const ProfileRow *row, const ApiCall *ctx)
+/* Depth of a jsonb container (a flat object or array is 1), up to limit+1. */
+int
+profile_jsonb_depth(JsonbContainer *c, int limit)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0,
+				max = 0;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT)
+		{
+			depth++;
+			max = Max(max, depth);
+			if (max > limit)
+				break;
+		}
+		else if (tok == WJB_END_ARRAY || tok == WJB_END_OBJECT)
+			depth--;
+	}
+	return max;
+}
+
+/* The canonical text form of a UUID, palloc'd. */
+char	   *
+profile_uuid_text(const pg_uuid_t *uuid)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	   *out = palloc(37);
+	char	   *p = out;
+
+	for (int i = 0; i < UUID_LEN; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[uuid->data[i] >> 4];
+		*p++ = hex[uuid->data[i] & 0x0F];
+	}
+	*p = '\0';
+	return out;
+}
+
+/* A new empty jsonb object, palloc'd. */
+Jsonb *
+profile_empty_object(void)
 {
 	JsonbParseState *st = NULL;
-	JsonbValue *res;
-	static const PeField always[] = {
-		PE_F_USERNAME, PE_F_EMAIL, PE_F_PHONE, PE_F_COUNTRY, PE_F_FULL_NAME,
-		PE_F_LANGUAGE, PE_F_ENABLED, PE_F_ROLES, PE_F_ATTRIBUTES
-	};
-	bool		done[PE_F__COUNT] = {0};
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	profile_push_uuid(&st, "id", &row->id);
-	profile_push_text(&st, "tenant", row->tenant_name);
-	profile_push_text(&st, "state", row->incomplete ? "incomplete" : "complete");
-	profile_push_text(&st, "message", row->message);
-	profile_push_text(&st, "wizard_url", row->wizard_url);
-	for (int i = 0; i < lengthof(always); i++)
-	{
-		PeField		f = always[i];
-
-		if (row->isnull[f])
-			profile_push_null(&st, pe_fields[f].name);
-		else
-			profile_push_datum(&st, pe_fields[f].name, row->values[f],
-							   profile_field_type(f));
-		done[f] = true;
-	}
-	profile_push_bool(&st, "verified", row->verified);
-	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
-	{
-		if (done[f] || row->isnull[f] || f == PE_F_PASSWORD)
-			continue;
-		profile_push_datum(&st, pe_fields[f].name, row->values[f],
-						   profile_field_type(f));
-	}
-	profile_push_timestamp(&st, "created_at", row->created_at);
-	profile_push_timestamp(&st, "updated_at", row->updated_at);
-	if (row->first_login_at == DT_NOBEGIN)
-		profile_push_null(&st, "first_login_at");
-	else
-		profile_push_timestamp(&st, "first_login_at", row->first_login_at);
-	if (row->last_login_at == DT_NOBEGIN)
-		profile_push_null(&st, "last_login_at");
-	else
-		profile_push_timestamp(&st, "last_login_at", row->last_login_at);
-	profile_push_uuid(&st, "trace_id", &ctx->trace_id);
-	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	return JsonbValueToJsonb(res);
+	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }

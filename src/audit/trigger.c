@@ -1,0 +1,223 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/audit/trigger.c
+ *		The triggers of the audit trail: every write to
+ *		profile_data.profiles is recorded, and the audit tables are
+ *		append-only.
+ *
+ * Every write to profile_data.profiles -- through the API, or an admin's
+ * direct INSERT, UPDATE, DELETE or COPY -- fires audit_profile_change,
+ * which records profile.created, profile.updated (the changed columns, old
+ * and new; for the password only the fact), profile.verified (verified
+ * went from false to true) or profile.deleted.  The row written by an API
+ * call gets the call's client and trace id (audit.c, "Context"); any other
+ * gets the database role and a new trace id.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "audit/audit.h"
+#include "base/crypto.h"
+#include "base/json.h"
+#include "catalog/cache.h"
+
+/* The columns that an audit record never shows. */
+static bool
+secret_column(const char *name)
+{
+	return strcmp(name, "password_hash") == 0;
+}
+
+/* A profile row as jsonb, without the password hash. */
+static Jsonb *
+row_document(HeapTuple tup, TupleDesc desc)
+{
+	JsonbParseState *st = NULL;
+
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		isnull;
+		Datum		d;
+
+		if (att->attisdropped || secret_column(NameStr(att->attname)))
+			continue;
+		d = heap_getattr(tup, i + 1, desc, &isnull);
+		if (isnull)
+			profile_push_null(&st, NameStr(att->attname));
+		else
+			profile_push_datum(&st, NameStr(att->attname), d, att->atttypid);
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+}
+
+/*
+ * The changes of an UPDATE: {"changes": {column: {"old", "new"}}} (but
+ * updated_at), and {"password": "changed"} without either value.
+ */
+static Jsonb *
+change_document(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
+{
+	JsonbParseState *st = NULL;
+	bool		password_changed = false;
+
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	profile_push_key(&st, "changes");
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		onull,
+					nnull;
+		Datum		o,
+					n;
+
+		/* updated_at changes with every update: no news */
+		if (att->attisdropped || strcmp(NameStr(att->attname), "updated_at") == 0)
+			continue;
+		o = heap_getattr(oldtup, i + 1, desc, &onull);
+		n = heap_getattr(newtup, i + 1, desc, &nnull);
+		if (onull == nnull &&
+			(onull || datum_image_eq(o, n, att->attbyval, att->attlen)))
+			continue;
+		if (secret_column(NameStr(att->attname)))
+		{
+			password_changed = true;
+			continue;
+		}
+		profile_push_key(&st, NameStr(att->attname));
+		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		if (onull)
+			profile_push_null(&st, "old");
+		else
+			profile_push_datum(&st, "old", o, att->atttypid);
+		if (nnull)
+			profile_push_null(&st, "new");
+		else
+			profile_push_datum(&st, "new", n, att->atttypid);
+		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	}
+	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	if (password_changed)
+		profile_push_text(&st, "password", "changed");
+	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+}
+
+static bool
+bool_column(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	int			attno = SPI_fnumber(desc, name);
+	bool		isnull;
+	Datum		d;
+
+	if (attno <= 0)
+		return false;
+	d = heap_getattr(tup, attno, desc, &isnull);
+	return !isnull && DatumGetBool(d);
+}
+
+PG_FUNCTION_INFO_V1(audit_profile_change);
+
+/*
+ * profile_data.audit_profile_change(): AFTER INSERT OR UPDATE OR DELETE FOR
+ * EACH ROW on profile_data.profiles.
+ */
+Datum
+audit_profile_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tup;
+	AuditEvent	ev;
+	pg_uuid_t	trace_id;
+	bool		isnull;
+	OwnerSection owner;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "audit_profile_change: must be fired AFTER ... FOR EACH ROW");
+
+	desc = RelationGetDescr(td->tg_relation);
+	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.tenant_id = DatumGetInt64(heap_getattr(tup, SPI_fnumber(desc, "tenant_id"),
+											  desc, &isnull));
+	ev.profile_id = *DatumGetUUIDP(heap_getattr(tup, SPI_fnumber(desc, "id"),
+												desc, &isnull));
+	ev.recorded_at = ev.occurred_at = GetCurrentTransactionStartTimestamp();
+	ev.source = "db";
+	if (!profile_audit_context_of(ev.tenant_id, &ev.profile_id, &ev.client, &ev.trace_id))
+	{
+		ev.client = GetUserNameFromId(GetUserId(), false);
+		profile_uuid_v4(&trace_id);
+		ev.trace_id = &trace_id;
+	}
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	{
+		ev.event = "profile.created";
+		ev.data = row_document(tup, desc);
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		ev.event = "profile.deleted";
+		ev.data = row_document(tup, desc);
+	}
+	else
+	{
+		ev.event = (!bool_column(td->tg_trigtuple, desc, "verified") &&
+					bool_column(tup, desc, "verified")) ?
+			"profile.verified" : "profile.updated";
+		ev.data = change_document(td->tg_trigtuple, tup, desc);
+	}
+
+	profile_begin_as_owner(&owner);
+	profile_audit_append(&ev);
+	profile_owner_end(&owner);
+
+	return PointerGetDatum(tup);
+}
+
+PG_FUNCTION_INFO_V1(refuse_change);
+
+/*
+ * profile_data.refuse_change(): BEFORE UPDATE OR DELETE (row) and BEFORE
+ * TRUNCATE (statement): the audit tables are append-only, for every role;
+ * profiles are deleted row by row so that each deletion is audited.
+ */
+Datum
+refuse_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const char *rel;
+	const char *what;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "refuse_change: not called as a trigger");
+	rel = RelationGetRelationName(td->tg_relation);
+	what = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update rows of" :
+		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "delete from" : "truncate";
+
+	if (strcmp(rel, "profiles") == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cannot truncate table \"profile_data.profiles\""),
+				errdetail("Every deletion of a profile is audited."),
+				errhint("Use DELETE."));
+	ereport(ERROR,
+			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			errmsg("cannot %s table \"profile_data.%s\"", what, rel),
+			errhint("Audit records can only be added."),
+			errdetail("The table is append-only, for every role."));
+	PG_RETURN_NULL();
+}
