@@ -53,14 +53,21 @@ PG_CPPFLAGS += -DUSE_ASSERT_CHECKING
 endif
 
 # pg_regress: one file per area (sql/, expected/)
-REGRESS = setup admin principal contract fields email phone uniqueness \
+REGRESS = install admin principal contract fields email phone uniqueness \
 	register trail chain \
 	onboard verification privileges security malformed limits postgrest ratelimit errors seeds audit cleanup
-REGRESS_OPTS = --inputdir=$(srcdir)
+# Each file starts from a fresh extension (test/fresh.sql), so one can run
+# alone: make installcheck REGRESS=fields.  pg_regress and
+# pg_isolation_regress start a throwaway server of their own
+# (--temp-instance, with test/regress.conf); run them as a user that may
+# start PostgreSQL (not root).
+REGRESS_OPTS = --inputdir=$(srcdir) --temp-instance=./tmp_check_regress \
+	--temp-config=$(srcdir)/test/regress.conf --encoding=UTF8
 
 # isolation specs (test/specs, test/expected)
 ISOLATION = unique_race register_race audit_chain cache_invalidation mailers seal_race
-ISOLATION_OPTS = --inputdir=$(srcdir)/test
+ISOLATION_OPTS = --inputdir=$(srcdir)/test --temp-instance=./tmp_check_iso \
+	--temp-config=$(srcdir)/test/regress.conf --encoding=UTF8
 
 # TAP tests (test/t): restarts, server log; PostgreSQL::Test::Cluster
 TAP_TESTS = 1
@@ -89,7 +96,8 @@ unitcheck: test/unit/test_core
 
 installcheck: unitcheck
 
-EXTRA_CLEAN = test/fuzz/fuzz_core test/unit/test_core output_iso results regression.diffs regression.out
+EXTRA_CLEAN = test/fuzz/fuzz_core test/unit/test_core output_iso results regression.diffs regression.out \
+	log tmp_check_regress tmp_check_iso
 
 # libFuzzer + ASan/UBSan over the rule core (clang); not part of installcheck
 FUZZ_SECONDS ?= 60
@@ -101,3 +109,8 @@ test/fuzz/fuzz_core: $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS) $(wildcard $(s
 fuzzcheck: test/fuzz/fuzz_core
 	mkdir -p test/fuzz/corpus
 	./test/fuzz/fuzz_core -max_total_time=$(FUZZ_SECONDS) -max_len=512 test/fuzz/corpus
+
+# the module graph of the objects: no circle, no call up into a higher layer
+.PHONY: layercheck
+layercheck: all
+	/usr/bin/python3 $(srcdir)/test/tools/check_layers.py $(srcdir)

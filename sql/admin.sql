@@ -1,4 +1,7 @@
 -- admin API: tenants, clients, access tokens, contracts, role grants
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 
 -- tenants: defaults are filled in and stored
@@ -114,3 +117,7 @@ RESET ROLE;
 SET ROLE regress_nobody;
 SELECT profile.create_profile('{}');
 RESET ROLE;
+
+-- a verification_ttl must keep now() plus it a timestamp
+SELECT regress.err($$SELECT profile.create_tenant('bad', '{"verification_ttl": "1000000 years"}')$$)->'detail';
+SELECT profile.create_tenant('ttl-ok', '{"verification_ttl": "100 years"}')->'settings'->'verification_ttl';

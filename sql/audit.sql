@@ -1,11 +1,15 @@
 -- audit: every insert into profile_data.profiles records profile.created
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
+SELECT regress.standard_roles();
 \set VERBOSITY terse
 SELECT profile.create_tenant('au') IS NOT NULL;
 SELECT profile.create_client('au-client') IS NOT NULL;
 SELECT profile.grant_contract('au-client', 'create_customer_api');
 SELECT profile.issue_access_token('au-client', '{au}') AS tok \gset
 
--- the admin view has the columns of SPEC section 6
+-- the admin view has the columns of contract §6
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
  WHERE attrelid = 'profile.audit_events'::regclass AND attnum > 0 ORDER BY attnum;
 

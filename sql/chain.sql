@@ -1,4 +1,8 @@
 -- tamper evidence: hash chains per profile, tenant seals, the verifier
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
+SELECT regress.standard_roles();
 \set VERBOSITY terse
 CREATE FUNCTION regress.chain_tenant(name text, n int) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,4 +1,7 @@
--- the tenant's required contract (SPEC sections 1 and 2)
+-- the tenant's required contract (contract §1 and §2)
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('k-default') IS NOT NULL;
 SELECT profile.create_tenant('k-custom', '{"required_contract": "premium"}') IS NOT NULL;

@@ -1,4 +1,7 @@
 -- email: syntax (RFC 5322 dot-atom local part, DNS-style domain), domain lower-cased
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('e', '{"required_contract": null}') IS NOT NULL;
 

@@ -1,4 +1,7 @@
--- error format (SPEC section 5): SQLSTATE, message, JSON detail with code and trace_id
+-- error format (contract §5): SQLSTATE, message, JSON detail with code and trace_id
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 -- rate limits are not the subject here (see ratelimit.sql)
 SELECT profile.create_tenant('x', '{"required_contract": "create_customer_api", "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;

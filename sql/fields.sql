@@ -1,4 +1,7 @@
--- profile fields (SPEC section 3): types, limits, aliases, defaults
+-- profile fields (contract §3): types, limits, aliases, defaults
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('f', '{"required_contract": null}') IS NOT NULL;
 SELECT * FROM regress.counts() \gset before_

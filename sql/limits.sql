@@ -1,5 +1,8 @@
 -- limits on work: what is cheap to refuse is refused first, nothing is
 -- super-linear in its input, and deep JSON gets the contract's error
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('lim', '{"required_contract": null, "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
 SELECT * FROM regress.counts() \gset before_
@@ -52,3 +55,35 @@ SELECT regress.err($$SELECT profile.verify_profile('pv_x')$$);
 COMMIT;
 -- the one call a second allowed is still there
 SELECT regress.try(jsonb_build_object('accessTokenId', :'tok', 'email', 'rw@example.com'))->>'email';
+
+-- JSON whose text is far longer than its jsonb (a number like 1e131000 is a
+-- dozen bytes stored, 131 kB written out): sizes are measured on the text,
+-- without writing more than the limit
+SET statement_timeout = '5s';
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'n1@example.com',
+	'attributes', ('{"a": [' || repeat('1e131000,', 4) || '1]}')::jsonb))->'detail';
+SELECT regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'n1@example.com',
+	'attributes', ('{"a": [' || repeat('1e131000,', 9000) || '1]}')::jsonb))->'detail';
+SELECT regress.err(format('SELECT profile.register_user_profile(%L, %L)', gen_random_uuid(),
+	jsonb_build_object('tenantName', 'lim', 'countryCode', 'FI', 'sdkAuditEvents',
+		(SELECT jsonb_agg(('{"dateTime": "2026-01-01T00:00:00Z", "audit": {"a": [1e131000, 1e131000]}}')::jsonb)
+		   FROM generate_series(1, 100)))))->'detail';
+RESET statement_timeout;
+-- attributes of exactly 64 KiB written out pass, one byte more does not
+SELECT n, regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'size' || n || '@example.com',
+	'attributes', jsonb_build_object('x', repeat('y', n))))->'detail'->'errors'->0->>'rule' AS rule
+  FROM unnest(ARRAY[65527, 65528]) n;
+SELECT length(jsonb_build_object('x', repeat('y', 65527))::text) AS text_length;
+
+-- the first call of a session fills the caches through SPI; its result
+-- must not live in memory that SPI frees (1.0 and early 1.1 crashed here)
+\c -
+SELECT jsonb_array_length(r->'stored_selectors') AS selectors, r->'stored_selectors'->>499 = repeat('s', 1000) AS intact
+  FROM profile.create_profile(jsonb_build_object('tenantName', 'lim', 'email', 'first@example.com',
+	'stored_selectors', (SELECT jsonb_agg(repeat('s', 1000)) FROM generate_series(1, 500)))) r;
+\c -
+SELECT r->>'audit_events' AS events
+  FROM profile.register_user_profile(gen_random_uuid(), jsonb_build_object('tenantName', 'lim', 'countryCode', 'FI',
+	'sdkAuditEvents', (SELECT jsonb_agg(jsonb_build_object('dateTime', '2026-01-01T00:00:00Z',
+		'audit', jsonb_build_object('a', (SELECT jsonb_agg(1) FROM generate_series(1, 57)))))
+	  FROM generate_series(1, 100)))) r;

@@ -1,6 +1,9 @@
 -- malformed stored rows: rows damaged behind the extension's back (by a
 -- superuser, with constraints dropped and triggers disabled) give errors,
 -- never a crash.  Each case runs in a transaction that is rolled back.
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('mal', '{"required_contract": null, "verification": true,
 	"verification_url": "https://app.example/v", "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
@@ -97,3 +100,13 @@ ROLLBACK;
 -- nothing was left behind, and the server is still up
 SELECT count(*) AS profiles FROM profile_data.profiles p JOIN profile_data.tenants t ON t.id = p.tenant_id WHERE t.name = 'mal';
 SELECT profile.verify_audit_chain('mal')->>'ok' AS ok;
+
+-- a profile row with a null where our rows never have one
+BEGIN;
+ALTER TABLE profile_data.profiles ALTER COLUMN state DROP NOT NULL;
+ALTER TABLE profile_data.profiles DISABLE TRIGGER USER;
+UPDATE profile_data.profiles SET state = NULL WHERE id = :'p1';
+ALTER TABLE profile_data.profiles ENABLE TRIGGER USER;
+SELECT profile.update_profile(:'p1', '{"tenantName": "mal", "full_name": "X"}');
+ROLLBACK;
+SELECT profile.verify_audit_chain('mal')->>'ok' AS still_ok;

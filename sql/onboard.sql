@@ -1,4 +1,7 @@
--- incomplete profiles (Ropo One) and update_profile (SPEC section 3)
+-- incomplete profiles (Ropo One) and update_profile (contract §3)
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('ob', '{"complete_fields": ["full_name", "mobile_phone_number"], "incomplete_profiles": true,
 	"wizard_url": "https://one.example/onboarding/{id}?step=2", "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;

@@ -1,4 +1,7 @@
 -- mobile phone numbers: E.164 normalisation, calling codes, lengths, country
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('ph', '{"required_contract": null}') IS NOT NULL;
 

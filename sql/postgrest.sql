@@ -1,30 +1,13 @@
--- PostgREST mode (SPEC section 5): with request.method set, errors carry
+-- PostgREST mode (contract §5): with request.method set, errors carry
 -- SQLSTATE PGRST and the HTTP response; successes set response.status
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('rest', '{"required_contract": null, "complete_fields": ["full_name"],
 	"incomplete_profiles": true, "wizard_url": "https://w.example/{id}"}') IS NOT NULL;
 
-CREATE FUNCTION regress.http(fn text, arg jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text; r jsonb;
-BEGIN
-	PERFORM set_config('request.method', 'POST', true);
-	IF fn = 'create' THEN
-		r := profile.create_profile(arg);
-	ELSE
-		r := profile.register_user_profile((arg->>'user_profile_id')::uuid, arg->'payload');
-	END IF;
-	RETURN jsonb_build_object('status', current_setting('response.status', true), 'state', r->>'state');
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-	IF st <> 'PGRST' THEN
-		RETURN jsonb_build_object('sqlstate', st, 'message', msg);
-	END IF;
-	RETURN jsonb_build_object('sqlstate', st,
-		'message', (msg::jsonb - 'details') || jsonb_build_object('details', (msg::jsonb->>'details')::jsonb - 'trace_id'),
-		'detail', det::jsonb);
-END
-$$;
-
+-- regress.http (test/fresh.sql) calls as PostgREST does
 BEGIN;
 SELECT regress.http('create', '{"tenantName": "rest", "email": "r1@example.com", "full_name": "R"}');
 SELECT regress.http('create', '{"tenantName": "rest", "email": "r2@example.com"}');

@@ -1,4 +1,8 @@
--- who is calling (SPEC section 2): access token, admin role, or nobody
+-- who is calling (contract §2): access token, admin role, or nobody
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
+SELECT regress.standard_roles();
 \set VERBOSITY terse
 SELECT profile.create_tenant('p-one') IS NOT NULL;
 SELECT profile.create_tenant('p-two') IS NOT NULL;
@@ -90,3 +94,7 @@ SELECT t.name, count(p.*) FROM profile_data.tenants t LEFT JOIN profile_data.pro
  WHERE t.name LIKE 'p-%' GROUP BY 1 ORDER BY 1;
 SELECT p.email FROM profile_data.profiles p JOIN profile_data.tenants t ON t.id = p.tenant_id
  WHERE t.name LIKE 'p-%' ORDER BY 1;
+
+-- a long tenant name in a message is cut at a character, never inside one
+SELECT m, octet_length(m) <= 64 + 30 AS short, convert_from(convert_to(m, 'UTF8'), 'UTF8') = m AS valid_utf8
+  FROM (SELECT regress.try(jsonb_build_object('tenantName', repeat('a', 63) || 'éé', 'email', 'x@example.com'))->>'message') s(m);

@@ -1,4 +1,8 @@
--- who may call (SPEC sections 2 and 7): API roles, trusted JWT claims, admin views
+-- who may call (contract §2 and §7): API roles, trusted JWT claims, admin views
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
+SELECT regress.standard_roles();
 \set VERBOSITY terse
 SELECT profile.create_tenant('pr') IS NOT NULL;
 SELECT profile.create_tenant('pr-2') IS NOT NULL;
@@ -55,6 +59,9 @@ SELECT c AS claims, regress.try('{"tenantName": "pr-2", "email": "claims9@exampl
 	'{"sub": "pr-client", "tenant": ["pr", "pr-2"]}', '{"sub": "pr-client", "tenant": 7}',
 	'{"sub": "pr-client", "tenant": null}', '{"sub": "pr-client", "tenant": {}}']) c
  WHERE set_config('request.jwt.claims', c, true) IS NOT NULL;
+-- claims nested deeper than a request may be are refused before parsing
+SELECT set_config('request.jwt.claims', repeat('[', 200000), true) IS NOT NULL;
+SELECT regress.try('{"tenantName": "pr", "email": "claims10@example.com"}')->'detail'->>'code';
 COMMIT;
 SELECT count(*) AS stored FROM profile_data.profiles WHERE email = 'claims9@example.com';
 SELECT client, data->>'email' AS email FROM profile.audit_events WHERE data->>'email' LIKE 'claims%' ORDER BY id;
@@ -79,6 +86,8 @@ SELECT count(*) FROM profile_data.profiles WHERE email = 'forged@example.com';
 -- the admin views: never a secret, a token hash or a password hash
 SELECT table_name, string_agg(column_name, ', ' ORDER BY ordinal_position) AS columns
   FROM information_schema.columns WHERE table_schema = 'profile' GROUP BY 1 ORDER BY 1;
+SELECT profile.issue_access_token('pr-client', '{pr,pr-2}', now() + interval '1 day') IS NOT NULL;
+SELECT profile.revoke_access_token(profile.issue_access_token('pr-client'));
 SELECT client, tenants, revoked, expires_at IS NULL AS no_expiry FROM profile.access_tokens ORDER BY id LIMIT 3;
 SELECT client, contract, ended_at IS NOT NULL AS ended, active FROM profile.contracts WHERE client = 'pr-client' ORDER BY id;
 SELECT tenant, email, has_password FROM profile.profiles WHERE email LIKE 'claims%' ORDER BY email;

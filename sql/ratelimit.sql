@@ -1,5 +1,8 @@
--- rate limits per client and tenant (SPEC section 1; Ocamba's "Burst: 10/s,
+-- rate limits per client and tenant (contract §1; Ocamba's "Burst: 10/s,
 -- Steady: 150/m" are the defaults), shared by all backends
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('rl') IS NOT NULL;
 SELECT profile.create_tenant('rl-2') IS NOT NULL;

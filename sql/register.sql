@@ -1,4 +1,7 @@
--- register_user_profile (SPEC section 4): the identity SDK's registration
+-- register_user_profile (contract §4): the identity SDK's registration
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 -- rate limits are not the subject here (see ratelimit.sql)
 SELECT profile.create_tenant('sdk', '{"rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;

@@ -3,6 +3,9 @@
 -- schema first on their search_path plant look-alike operators and
 -- functions that note when they run as anyone else; every function of the
 -- extension still works, and none of theirs ever runs.
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('sec', '{"rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
 SELECT profile.create_tenant('sec-v', '{"verification": true, "required_contract": null, "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
@@ -147,6 +150,8 @@ RESET ROLE;
 SELECT * FROM evil.log;
 SELECT * FROM evil_admin.log;
 SELECT rolsuper FROM pg_roles WHERE rolname IN ('regress_evil', 'regress_evil_admin');
+-- the seal records the role that called, not the function's definer
+SELECT sealed_by FROM profile_data.audit_seals ORDER BY seal_seq DESC LIMIT 1;
 SELECT event, client FROM profile.audit_events WHERE profile_id = :'target' ORDER BY id;
 SELECT username, email FROM profile_data.profiles WHERE username IN ('evil_1', 'evil_3', 'target_3') ORDER BY 1;
 

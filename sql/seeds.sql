@@ -1,5 +1,8 @@
--- the seed documents' example requests (../shared/seeds), each with the
+-- the seed documents' example requests (doc/contract.md, "the seeds"), each with the
 -- access token and tenant that the contract adds
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 
 -- Crafter Profile (004): POST /api/1/profile/create.  Its form sends

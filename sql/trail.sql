@@ -1,4 +1,7 @@
 -- the audit trail on every path, direct writes under the same rules, append-only
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 -- a known tenant id, for COPY's data
 SELECT setval('profile_data.tenant_id_seq', 1000) IS NOT NULL;

@@ -1,4 +1,7 @@
 -- uniqueness of username, email and phone per tenant
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('u1', '{"required_contract": null}') IS NOT NULL;
 SELECT profile.create_tenant('u2', '{"required_contract": null}') IS NOT NULL;

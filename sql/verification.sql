@@ -1,4 +1,7 @@
 -- verification (Crafter Profile): tokens, the outbox, verify_profile
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
 \set VERBOSITY terse
 SELECT profile.create_tenant('ve', '{"verification": true, "verification_ttl": "1 hour", "rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
 SELECT profile.create_tenant('ve-short', '{"verification": true, "verification_ttl": "1 second", "required_contract": null}') IS NOT NULL;
@@ -125,3 +128,9 @@ SELECT m->>'email' AS email, regexp_replace(m->>'url', 'pv_[A-Za-z0-9_-]{43}', '
   FROM profile.claim_verification_mails() m WHERE m->>'profile_id' = :'m2';
 SELECT event, data->'changes'->'verified' AS verified, data->'changes'->'enabled' AS enabled
   FROM profile_data.audit_events WHERE profile_id = :'m2' ORDER BY chain_seq;
+
+-- an SDK registration in a verifying tenant starts disabled too (it has no
+-- address to verify yet)
+SELECT r->>'audit_events' FROM profile.register_user_profile('11111111-1111-4111-8111-111111111111',
+	'{"tenantName": "ve-mail", "countryCode": "FI"}') r;
+SELECT enabled, verified FROM profile_data.profiles WHERE id = '11111111-1111-4111-8111-111111111111';

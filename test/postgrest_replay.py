@@ -4,7 +4,7 @@ test/postgrest_replay.py -- replay PostgREST's transactions for real requests.
 
 No PostgREST binary can be installed from Debian 12's packages, so this
 replays what PostgREST v12.2 (v12.2.12) documents and does for
-POST /rpc/<function>, as collected in ../shared/reference/postgrest.md:
+POST /rpc/<function>, as doc/postgrest.md describes:
 
   1. BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE   (GET: READ ONLY)
   2. one statement of set_config(..., true) calls: search_path, role,

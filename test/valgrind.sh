@@ -33,7 +33,10 @@ for i in $(seq 1 120); do
 done
 trap 'cluster_stop "$dir"' EXIT
 
-make -k installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres 2>&1 | grep -E '\.\.\. |tests'
+# against this server, not the suites' own throwaway ones (the Makefile's
+# --temp-instance options are left out); no TAP files
+make -k installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
+	REGRESS_OPTS=--inputdir=. ISOLATION_OPTS=--inputdir=test TAP_TESTS= 2>PROVE_TESTS=x 2>&11 | grep -E '\.\.\. |tests'
 cluster_stop "$dir"
 trap - EXIT
 

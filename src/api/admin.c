@@ -137,8 +137,9 @@ required_text(FunctionCallInfo fcinfo, int arg, const char *name,
 }
 
 /*
- * Is s a positive interval?  Parsed inside a subtransaction, so a syntax
- * error becomes a field error instead of aborting the call.
+ * Is s an interval of more than nothing and at most 100 years (so that
+ * now() plus it is a timestamp)?  Parsed inside a subtransaction, so a
+ * syntax error becomes a field error instead of aborting the call.
  */
 static bool
 positive_interval(const char *s)
@@ -158,7 +159,12 @@ positive_interval(const char *s)
 											   ObjectIdGetDatum(InvalidOid),
 											   Int32GetDatum(-1));
 
-		ok = DatumGetBool(DirectFunctionCall2(interval_gt, iv, zero));
+		Datum		most = DirectFunctionCall3(interval_in, CStringGetDatum("100 years"),
+											   ObjectIdGetDatum(InvalidOid),
+											   Int32GetDatum(-1));
+
+		ok = DatumGetBool(DirectFunctionCall2(interval_gt, iv, zero)) &&
+			DatumGetBool(DirectFunctionCall2(interval_le, iv, most));
 		ReleaseCurrentSubTransaction();
 	}
 	PG_CATCH();
@@ -183,7 +189,7 @@ checked_settings(Jsonb *settings, const pg_uuid_t *trace_id)
 	if (profile_parse_settings(settings, &t, &errs, "settings") &&
 		!positive_interval(t.verification_ttl))
 		profile_add_error(&errs, "settings.verification_ttl", "format",
-						  "must be a positive interval, such as \"24 hours\"");
+						  "must be a positive interval of at most 100 years, such as \"24 hours\"");
 	if (errs.count > 0)
 		profile_raise_validation(trace_id, &errs);
 	return profile_settings_jsonb(&t);
@@ -338,7 +344,7 @@ client_id(const char *name, const pg_uuid_t *trace_id)
 {
 	Datum		value = CStringGetTextDatum(name);
 
-	profile_exec(&client_id_plan, &value, NULL, true, 1);
+	profile_exec(&client_id_plan, &value, NULL, false, 1);
 	if (SPI_processed == 0)
 		profile_raise(PE_E_CLIENT_NOT_FOUND, trace_id, NULL, NULL,
 					  "client \"%s\" does not exist", name);
@@ -382,12 +388,12 @@ issue_access_token(PG_FUNCTION_ARGS)
 	{
 		Datum		names = PG_GETARG_DATUM(1);
 
-		profile_exec(&unknown_tenant_plan, &names, NULL, true, 1);
+		profile_exec(&unknown_tenant_plan, &names, NULL, false, 1);
 		if (SPI_processed > 0)
 			profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
 						  "tenant \"%s\" does not exist",
 						  profile_spi_text(0, 1, "tenants"));
-		profile_exec(&tenant_ids_plan, &names, NULL, true, 1);
+		profile_exec(&tenant_ids_plan, &names, NULL, false, 1);
 		values[2] = SPI_datumTransfer(profile_spi_required(0, 1, "tenants"), false, -1);
 		nulls[2] = ' ';
 	}
@@ -504,7 +510,7 @@ end_contract(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(client_id(client, &trace_id));
 	values[1] = CStringGetTextDatum(contract);
 	values[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	profile_exec(&find_contract_plan, values, NULL, true, 1);
+	profile_exec(&find_contract_plan, values, NULL, false, 1);
 	if (SPI_processed == 0)
 		profile_raise(PE_E_CONTRACT_NOT_FOUND, &trace_id, NULL, NULL,
 					  "client \"%s\" has no contract \"%s\"", client, contract);

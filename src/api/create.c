@@ -61,13 +61,7 @@ create_profile_internal(Jsonb *payload)
 	row.tenant_id = ctx.tenant->id;
 	row.tenant_name = ctx.tenant->name;
 	profile_uuid_v7(&row.id);
-	row.verified = false;
-	if (ctx.tenant->verification)
-	{
-		/* unverified and disabled until the link is followed */
-		row.values[PE_F_ENABLED] = BoolGetDatum(false);
-		row.isnull[PE_F_ENABLED] = false;
-	}
+	profile_start_unverified(&row, ctx.tenant);
 	row.created_at = row.updated_at = ctx.now;
 	row.first_login_at = row.last_login_at = DT_NOBEGIN;
 	if (row.incomplete)

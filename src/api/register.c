@@ -361,6 +361,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	row.id = *user_profile_id;
 	row.values[PE_F_COUNTRY] = CStringGetTextDatum(country);
 	row.isnull[PE_F_COUNTRY] = false;
+	profile_start_unverified(&row, ctx.tenant);
 	row.created_at = row.updated_at = ctx.now;
 	if (!profile_insert_row(&ctx, &row, false))
 		profile_raise_taken(&ctx.trace_id, "id");

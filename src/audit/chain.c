@@ -544,7 +544,8 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 	int			n;
 	Datum		a1[1];
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	char	   *by = GetUserNameFromId(GetUserId(), false);
+	/* the role that called: this function runs as its definer */
+	char	   *by = GetUserNameFromId(GetOuterUserId(), false);
 	JsonbParseState *st = NULL;
 	Jsonb	   *result;
 	OwnerSection owner;

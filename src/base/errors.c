@@ -68,7 +68,7 @@ append_json_pair(StringInfo buf, const char *key, const char *value)
 		appendStringInfoString(buf, "null");
 }
 
-/* The JSON detail of SPEC section 5. */
+/* The JSON detail of contract §5. */
 static char *
 error_detail(PeErrorCode code, const pg_uuid_t *trace_id,
 			 const FieldErrors *errs, const char *field, int retry_after)

@@ -17,6 +17,7 @@
 #include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "base/json.h"
@@ -253,6 +254,95 @@ profile_uuid_text(const pg_uuid_t *uuid)
 	}
 	*p = '\0';
 	return out;
+}
+
+/*
+ * Is the text form of a jsonb container (as JsonbToCString writes it)
+ * longer than limit bytes?  The jsonb value can be far smaller than its
+ * text -- a number such as 1e131000 takes a dozen bytes stored and 131 kB
+ * written out -- so sizes that the contract states for serialised JSON are
+ * measured here, and the walk stops as soon as the limit is passed: at most
+ * limit bytes and one value are ever written.
+ */
+bool
+profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	StringInfoData buf;
+	size_t		total = 0;
+	int			depth = 0;
+	int			cap = 32;
+	bool	   *first = palloc(sizeof(bool) * cap);	/* per open container */
+	bool		after_key = false;
+
+	initStringInfo(&buf);
+	while (total <= limit && (tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		CHECK_FOR_INTERRUPTS();
+		/* ", " before every item but the first of its container */
+		if ((tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT ||
+			 tok == WJB_KEY || tok == WJB_ELEM) && !after_key && depth > 0)
+		{
+			if (!first[depth - 1])
+				total += 2;
+			first[depth - 1] = false;
+		}
+		switch (tok)
+		{
+			case WJB_BEGIN_ARRAY:
+			case WJB_BEGIN_OBJECT:
+				/* a scalar at the top is a raw scalar array: no brackets */
+				if (!(tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar))
+					total += 1;
+				if (depth == cap)
+				{
+					cap *= 2;
+					first = repalloc(first, sizeof(bool) * cap);
+				}
+				first[depth++] = true;
+				after_key = false;
+				break;
+			case WJB_END_ARRAY:
+			case WJB_END_OBJECT:
+				if (!(tok == WJB_END_ARRAY && depth == 1 && JsonContainerIsScalar(c)))
+					total += 1;
+				depth--;
+				break;
+			case WJB_KEY:
+			case WJB_VALUE:
+			case WJB_ELEM:
+				resetStringInfo(&buf);
+				switch (v.type)
+				{
+					case jbvString:
+						escape_json(&buf, pnstrdup(v.val.string.val, v.val.string.len));
+						break;
+					case jbvNumeric:
+						appendStringInfoString(&buf,
+											   DatumGetCString(DirectFunctionCall1(numeric_out,
+																				   NumericGetDatum(v.val.numeric))));
+						break;
+					case jbvBool:
+						appendStringInfoString(&buf, v.val.boolean ? "true" : "false");
+						break;
+					default:
+						appendStringInfoString(&buf, "null");
+						break;
+				}
+				total += buf.len;
+				if (tok == WJB_KEY)
+					total += 2; /* ": " */
+				after_key = tok == WJB_KEY;
+				break;
+			default:
+				break;
+		}
+	}
+	pfree(buf.data);
+	pfree(first);
+	return total > limit;
 }
 
 /* A new empty jsonb object, palloc'd. */

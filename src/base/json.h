@@ -28,6 +28,7 @@ extern void profile_push_datum(JsonbParseState **st, const char *key,
 							   Datum value, Oid typid);
 
 extern int	profile_jsonb_depth(JsonbContainer *c, int limit);
+extern bool profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit);
 extern char *profile_uuid_text(const pg_uuid_t *uuid);
 extern Jsonb *profile_empty_object(void);
 

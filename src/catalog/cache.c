@@ -150,6 +150,12 @@ static SavedPlan tenant_name_plan = {
 	1, {INT8OID}
 };
 
+static SavedPlan version_plan = {
+	"SELECT extversion FROM pg_catalog.pg_extension"
+	" WHERE extname OPERATOR(pg_catalog.=) 'profile_ext'",
+	0, {InvalidOid}
+};
+
 static SavedPlan client_plan = {
 	"SELECT id FROM profile_data.clients WHERE name OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}
@@ -194,16 +200,12 @@ check_schema_version(void)
 {
 	Oid			ext = get_extension_oid("profile_ext", true);
 	char	   *version = NULL;
-	int			rc;
 
 	if (creating_extension && CurrentExtensionObject == ext)
 		return;
-	rc = SPI_execute("SELECT extversion FROM pg_catalog.pg_extension"
-					 " WHERE extname OPERATOR(pg_catalog.=) 'profile_ext'", true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	profile_exec(&version_plan, NULL, NULL, true, 1);
 	if (SPI_processed > 0)
-		version = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		version = profile_spi_text(0, 1, "pg_extension");
 	if (version == NULL || strcmp(version, PROFILE_EXT_VERSION) != 0)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -536,12 +538,19 @@ profile_tenant_by_id(int64 tenant_id)
 	return profile_lookup_tenant(name, strlen(name));
 }
 
-/* Act as the data owner (spi.c) with usable caches: most callers want both. */
+/*
+ * Act as the data owner (spi.c) with usable caches: most callers want both.
+ * The caller's memory context stays current, whatever filling the caches
+ * ran through SPI.
+ */
 void
 profile_begin_as_owner(OwnerSection *s)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+
 	profile_owner_begin(s);
 	profile_cache_begin();
+	MemoryContextSwitchTo(cxt);
 }
 
 PG_FUNCTION_INFO_V1(invalidate_caches);

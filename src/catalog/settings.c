@@ -28,7 +28,7 @@ field_name(const char *prefix, const char *key)
 	return prefix ? psprintf("%s.%s", prefix, key) : key;
 }
 
-/* The defaults of SPEC section 1. */
+/* The defaults of contract §1. */
 static void
 settings_defaults(TenantInfo *t)
 {

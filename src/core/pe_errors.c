@@ -3,7 +3,7 @@
  * src/core/pe_errors.c
  *		The table of error codes: contract code, SQLSTATE and HTTP status.
  *
- * The first ten are SPEC section 5; the rest are raised by the admin
+ * The first ten are contract §5; the rest are raised by the admin
  * functions only (documented in the README).
  *
  *-------------------------------------------------------------------------

@@ -12,8 +12,9 @@
  *	host       = "[" IPv6address "]" / IPv4address / dns-name
  *	dns-name   = label *( "." label ), labels of 1..63 letters, digits and
  *				 hyphens, not starting or ending with a hyphen, 253 in all;
- *				 a name whose last label is all digits must be an IPv4
- *				 address (so "1.2.3.999" is refused, as browsers do)
+ *				 a name whose last label is a number (all digits, or 0x and
+ *				 hex digits) must be an IPv4 dotted quad (so "1.2.3.999" and
+ *				 "0x7f000001" are refused; browsers read them as addresses)
  *	port       = 1*5DIGIT with a value of 1..65535
  *	path, query, fragment: pchar / "/" / "?" (query and fragment), with
  *				 pchar = unreserved / pct-encoded / sub-delims / ":" / "@"
@@ -157,6 +158,7 @@ static bool
 dns_name(const char *s, size_t len)
 {
 	size_t		start = 0;
+	long		last = 0;		/* where the last label starts */
 	bool		all_digits = true;
 
 	if (len < 1 || len > 253)
@@ -172,6 +174,7 @@ dns_name(const char *s, size_t len)
 			if (i < len)
 			{
 				start = i + 1;
+				last = (long) start;
 				all_digits = true;
 			}
 		}
@@ -182,7 +185,18 @@ dns_name(const char *s, size_t len)
 		else
 			return false;
 	}
-	/* "1.2.3.999" is no name; "1.2.3.4" is an address */
+	/*
+	 * "1.2.3.999" is no name; "1.2.3.4" is an address.  Browsers read a
+	 * last label of hex digits after "0x" (0x7f000001) as a number too.
+	 */
+	if (!all_digits && last >= 0 && len - (size_t) last >= 2 &&
+		s[last] == '0' && (s[last + 1] == 'x' || s[last + 1] == 'X'))
+	{
+		all_digits = true;
+		for (size_t i = (size_t) last + 2; i < len; i++)
+			if (!is_hex(s[i]))
+				all_digits = false;
+	}
 	return !all_digits || ipv4(s, len);
 }
 

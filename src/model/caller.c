@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -28,6 +29,7 @@
 #include "base/json.h"
 #include "base/postgrest.h"
 #include "catalog/ratelimit.h"
+#include "core/pe_json.h"
 #include "model/caller.h"
 
 /*
@@ -119,8 +121,14 @@ profile_check_request(ApiCall *ctx, Jsonb *payload)
 	if (!JB_ROOT_IS_OBJECT(payload))
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
 					  "request body must be a JSON object");
+	/*
+	 * 1 MiB stored or written out: a number like 1e131000 is a dozen bytes
+	 * in jsonb and 131 kB as text, and audit events are hashed and shown as
+	 * text.
+	 */
 	StaticAssertStmt(PE_MAX_PAYLOAD_BYTES == 1024 * 1024, "the message says 1 MiB");
-	if (VARSIZE(payload) - VARHDRSZ > PE_MAX_PAYLOAD_BYTES)
+	if (VARSIZE(payload) - VARHDRSZ > PE_MAX_PAYLOAD_BYTES ||
+		profile_jsonb_text_exceeds(&payload->root, PE_MAX_PAYLOAD_BYTES))
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
 					  "request body is larger than 1 MiB");
 	if (profile_jsonb_depth(&payload->root, PE_MAX_PAYLOAD_DEPTH) > PE_MAX_PAYLOAD_DEPTH)
@@ -146,6 +154,10 @@ read_claims(const ApiCall *ctx, char **sub, char **tenant)
 	*sub = *tenant = NULL;
 	if (raw == NULL || raw[0] == '\0')
 		return false;
+	/* the JSON parser recurses: refuse deep text before it sees it */
+	if (pe_json_depth_exceeds(raw, strlen(raw), PE_MAX_PAYLOAD_DEPTH))
+		profile_raise(PE_E_UNAUTHENTICATED, &ctx->trace_id, NULL, NULL,
+					  "the JWT claims are nested deeper than " PE_STR(PE_MAX_PAYLOAD_DEPTH) " levels");
 	if (pg_parse_json(profile_json_lexer(raw, strlen(raw)), &nullSemAction) != JSON_SUCCESS)
 		return false;
 	claims = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(raw)));
@@ -222,7 +234,8 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
 		ctx->client_id = profile_lookup_client(sub, strlen(sub));
 		if (ctx->client_id < 0)
 			profile_raise(PE_E_UNAUTHENTICATED, &ctx->trace_id, NULL, NULL,
-						  "client \"%.64s\" of the JWT claims does not exist", sub);
+						  "client \"%s\" of the JWT claims does not exist",
+						  pnstrdup(sub, pg_mbcliplen(sub, strlen(sub), 64)));
 		ctx->kind = PRINCIPAL_CLAIMS;
 		ctx->client = sub;
 		ctx->claims_tenant = claims_tenant;
@@ -275,7 +288,8 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
 	tenant = profile_lookup_tenant(name, len);
 	if (tenant == NULL)
 		profile_raise(PE_E_TENANT_NOT_FOUND, &ctx->trace_id, NULL, NULL,
-					  "tenant \"%.*s\" does not exist", (int) Min(len, 64), name);
+					  "tenant \"%s\" does not exist",
+					  pnstrdup(name, pg_mbcliplen(name, len, 64)));
 	if (ctx->token && !token_allows(ctx->token, tenant->name))
 		profile_raise(PE_E_TENANT_FORBIDDEN, &ctx->trace_id, NULL, NULL,
 					  "access token is not valid for tenant \"%s\"", tenant->name);

@@ -242,22 +242,21 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
 
 static const PeRule attr_object = {"format", "must hold a JSON object"};
 
-/* attributes as stored: an object within the nesting and size limits. */
+/*
+ * attributes as stored: an object within the nesting and size limits.  The
+ * size is the serialised text's, measured without writing more of it than
+ * the limit (a jsonb number can be far longer written out).
+ */
 const PeRule *
 profile_check_attributes(Jsonb *attrs)
 {
-	StringInfoData buf;
-	bool		big;
-
 	if (!JB_ROOT_IS_OBJECT(attrs))
 		return &attr_object;
 	if (profile_jsonb_depth(&attrs->root, PE_MAX_ATTR_DEPTH) > PE_MAX_ATTR_DEPTH)
 		return &pe_rule_attr_depth;
-	initStringInfo(&buf);
-	JsonbToCString(&buf, &attrs->root, VARSIZE(attrs));
-	big = buf.len > PE_MAX_ATTR_BYTES;
-	pfree(buf.data);
-	return big ? &pe_rule_attr_size : NULL;
+	if (profile_jsonb_text_exceeds(&attrs->root, PE_MAX_ATTR_BYTES))
+		return &pe_rule_attr_size;
+	return NULL;
 }
 
 /* attributes: an object, or a string holding one. */
@@ -424,15 +423,46 @@ profile_default_roles(const TenantInfo *tenant)
 										   TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+/* Column name of a stored profile row, which our rows never have null. */
+static Datum
+required_column(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	int			attno = SPI_fnumber(desc, name);
+	bool		isnull = true;
+	Datum		d = (Datum) 0;
+
+	if (attno > 0)
+		d = heap_getattr(tup, attno, desc, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				errcode(ERRCODE_DATA_CORRUPTED),
+				errmsg("a row of table \"profile_data.profiles\" is damaged"),
+				errdetail("Column \"%s\" is null or missing.", name));
+	return d;
+}
+
+/* Column name of a stored profile row as a timestamp; DT_NOBEGIN: null. */
+static TimestampTz
+optional_timestamp(HeapTuple tup, TupleDesc desc, const char *name)
+{
+	int			attno = SPI_fnumber(desc, name);
+	bool		isnull = true;
+	Datum		d = (Datum) 0;
+
+	if (attno > 0)
+		d = heap_getattr(tup, attno, desc, &isnull);
+	return isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
+}
+
 /*
  * A stored profile row as a ProfileRow (the result document's input).
- * password_hash is read like any column; the document never shows it.
+ * password_hash is read like any column; the document never shows it.  A
+ * row damaged behind the extension's back is reported, never followed.
  */
 void
 profile_row_from_tuple(HeapTuple tup, TupleDesc desc, ProfileRow *row)
 {
-	bool		isnull;
-	Datum		d;
+	static const PeField never_null[] = {PE_F_ENABLED, PE_F_ROLES, PE_F_ATTRIBUTES};
 
 	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 	{
@@ -442,18 +472,20 @@ profile_row_from_tuple(HeapTuple tup, TupleDesc desc, ProfileRow *row)
 		if (attno > 0)
 			row->values[f] = heap_getattr(tup, attno, desc, &row->isnull[f]);
 	}
+	/* the field columns a profile always has */
+	for (int i = 0; i < lengthof(never_null); i++)
+		if (row->isnull[never_null[i]])
+			(void) required_column(tup, desc, field_columns[never_null[i]]);
 	row->phone_country = NULL;
-	row->tenant_id = DatumGetInt64(heap_getattr(tup, SPI_fnumber(desc, "tenant_id"), desc, &isnull));
-	row->id = *DatumGetUUIDP(heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull));
-	d = heap_getattr(tup, SPI_fnumber(desc, "state"), desc, &isnull);
-	row->incomplete = strcmp(TextDatumGetCString(d), "incomplete") == 0;
-	row->verified = DatumGetBool(heap_getattr(tup, SPI_fnumber(desc, "verified"), desc, &isnull));
-	row->created_at = DatumGetTimestampTz(heap_getattr(tup, SPI_fnumber(desc, "created_at"), desc, &isnull));
-	row->updated_at = DatumGetTimestampTz(heap_getattr(tup, SPI_fnumber(desc, "updated_at"), desc, &isnull));
-	d = heap_getattr(tup, SPI_fnumber(desc, "first_login_at"), desc, &isnull);
-	row->first_login_at = isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
-	d = heap_getattr(tup, SPI_fnumber(desc, "last_login_at"), desc, &isnull);
-	row->last_login_at = isnull ? DT_NOBEGIN : DatumGetTimestampTz(d);
+	row->tenant_id = DatumGetInt64(required_column(tup, desc, "tenant_id"));
+	row->id = *DatumGetUUIDP(required_column(tup, desc, "id"));
+	row->incomplete = strcmp(TextDatumGetCString(required_column(tup, desc, "state")),
+							 "incomplete") == 0;
+	row->verified = DatumGetBool(required_column(tup, desc, "verified"));
+	row->created_at = DatumGetTimestampTz(required_column(tup, desc, "created_at"));
+	row->updated_at = DatumGetTimestampTz(required_column(tup, desc, "updated_at"));
+	row->first_login_at = optional_timestamp(tup, desc, "first_login_at");
+	row->last_login_at = optional_timestamp(tup, desc, "last_login_at");
 }
 
 /* integer[] or string[] fields */
@@ -737,6 +769,22 @@ profile_missing_complete(const TenantInfo *tenant, const bool *has,
 							  "is required by the tenant");
 	}
 	return missing && tenant->incomplete_profiles;
+}
+
+/*
+ * A new profile starts unverified.  In a verifying tenant it also starts
+ * disabled, whatever the request says, until its link is followed; every
+ * path that makes a profile (create, registration, batches) calls this.
+ */
+void
+profile_start_unverified(ProfileRow *row, const TenantInfo *tenant)
+{
+	row->verified = false;
+	if (tenant->verification)
+	{
+		row->values[PE_F_ENABLED] = BoolGetDatum(false);
+		row->isnull[PE_F_ENABLED] = false;
+	}
 }
 
 /* Replace the clear-text password of a checked row by its Argon2id hash. */

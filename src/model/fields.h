@@ -69,6 +69,7 @@ extern void profile_country_from_phone(ProfileRow *row, bool phone_given);
 extern void profile_check_contact(const bool *has, FieldErrors *errs);
 extern bool profile_missing_complete(const TenantInfo *tenant, const bool *has,
 									 FieldErrors *errs);
+extern void profile_start_unverified(ProfileRow *row, const TenantInfo *tenant);
 extern void profile_hash_row_password(ProfileRow *row);
 
 #endif							/* PROFILE_FIELDS_H */

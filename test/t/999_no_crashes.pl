@@ -1,9 +1,10 @@
 # test/t/999_no_crashes.pl
 #
 # Runs last.  No server process died of a signal anywhere in the suite: the
-# logs of every TAP test's nodes (tmp_check/log) and the server logs named
-# in PROFILE_EXT_SERVER_LOGS (test/check.sh names the cluster that ran the
-# pg_regress and isolation suites) must not say "terminated by signal".
+# logs of the throwaway servers of pg_regress (log/) and
+# pg_isolation_regress (output_iso/log/), of every TAP test's nodes
+# (tmp_check/log), and any named in PROFILE_EXT_SERVER_LOGS must not say
+# "terminated by signal".
 # A crash of one backend restarts the whole cluster, so one line is enough
 # to fail.
 use strict;
@@ -24,11 +25,9 @@ is(scalar(crashes("LOG:  database system is ready to accept connections\n")), 0,
 	'an ordinary log is not');
 
 my @logs = glob("$ENV{TESTDIR}/tmp_check/log/*.log");
+push @logs, grep { -e $_ } ("$ENV{TESTDIR}/log/postmaster.log",
+	"$ENV{TESTDIR}/output_iso/log/postmaster.log");
 push @logs, grep { $_ ne '' } split /:/, ($ENV{PROFILE_EXT_SERVER_LOGS} // '');
-if (!$ENV{PROFILE_EXT_SERVER_LOGS})
-{
-	diag('PROFILE_EXT_SERVER_LOGS is not set: only the TAP nodes\' logs are checked');
-}
 foreach my $log (@logs)
 {
 	ok(-r $log, "$log is readable") or next;

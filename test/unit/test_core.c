@@ -340,7 +340,7 @@ test_url(void)
 		"http://example.com", "https://example.com", "HTTPS://Example.COM", "hTTp://example.com",
 		/* host: DNS names, IPv4, bracketed IPv6 */
 		"https://a.b", "https://localhost", "https://xn--bcher-kva.example/",
-		"https://a-b.c-d.example", "https://1a.example",
+		"https://a-b.c-d.example", "https://1a.example", "https://0xa.example", "https://x.0xg1",
 		"http://192.168.0.1/", "http://0.0.0.0", "http://255.255.255.255/",
 		"http://[::1]/", "http://[::]/", "http://[2001:db8::7]/x", "http://[1:2:3:4:5:6:7:8]/",
 		"http://[::ffff:192.0.2.1]/", "http://[1:2:3:4:5:6:7::]/", "http://[::2:3:4:5:6:7:8]/",
@@ -366,7 +366,8 @@ test_url(void)
 		"http://[::1", "http://::1/", "http://[]/", "http://[1::2::3]/", "http://[12345::]/",
 		"http://[1:2:3:4:5:6:7:8:9]/", "http://[1:2:3:4:5:6:7:8::]/", "http://[:1]/", "http://[1:]/",
 		"http://[g::1]/", "http://[1.2.3.4::]/", "http://[fe80::1%25eth0]/", "http://[v1.x]/",
-		"http://[::1]x/", "https://example.com./",
+		"http://[::1]x/", "https://example.com./", "http://0x7f000001/", "http://1.2.3.0x4/",
+		"http://example.0x/", "http://a.0XFF",
 		/* user-info */
 		"http://user@example.com", "http://user:pass@example.com/", "http://@example.com",
 		/* port */
