@@ -136,7 +136,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	profile_check_contact(has, &errs);
 	if (ctx.tenant->verification)
 		verification = verification_gate(&ctx, &in, &row, email_before, &errs,
-										  &verification_url);
+										 &verification_url);
 	row.incomplete = profile_missing_complete(ctx.tenant, has, &errs);
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);

@@ -544,12 +544,13 @@ seal_audit_chain(PG_FUNCTION_ARGS)
 	int			n;
 	Datum		a1[1];
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	/* the role that called: this function runs as its definer */
-	char	   *by = GetUserNameFromId(GetOuterUserId(), false);
+	char	   *by;
 	JsonbParseState *st = NULL;
 	Jsonb	   *result;
 	OwnerSection owner;
 
+	/* the role that called: this function runs as its definer */
+	by = GetUserNameFromId(GetOuterUserId(), false);
 	profile_begin_as_owner(&owner);
 	/* one sealer per tenant at a time; creates are not held up */
 	tenant_id = tenant_id_of(tenant, true);

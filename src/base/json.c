@@ -274,7 +274,7 @@ profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
 	size_t		total = 0;
 	int			depth = 0;
 	int			cap = 32;
-	bool	   *first = palloc(sizeof(bool) * cap);	/* per open container */
+	bool	   *first = palloc(sizeof(bool) * cap); /* per open container */
 	bool		after_key = false;
 
 	initStringInfo(&buf);
@@ -346,7 +346,7 @@ profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
 }
 
 /* A new empty jsonb object, palloc'd. */
-Jsonb *
+Jsonb	   *
 profile_empty_object(void)
 {
 	JsonbParseState *st = NULL;

@@ -129,7 +129,7 @@ profile_spi_required(uint64 row, int col, const char *table)
 }
 
 /* The text of a required text column, palloc'd. */
-char *
+char	   *
 profile_spi_text(uint64 row, int col, const char *table)
 {
 	return TextDatumGetCString(profile_spi_required(row, col, table));

@@ -185,9 +185,10 @@ dns_name(const char *s, size_t len)
 		else
 			return false;
 	}
+
 	/*
-	 * "1.2.3.999" is no name; "1.2.3.4" is an address.  Browsers read a
-	 * last label of hex digits after "0x" (0x7f000001) as a number too.
+	 * "1.2.3.999" is no name; "1.2.3.4" is an address.  Browsers read a last
+	 * label of hex digits after "0x" (0x7f000001) as a number too.
 	 */
 	if (!all_digits && last >= 0 && len - (size_t) last >= 2 &&
 		s[last] == '0' && (s[last + 1] == 'x' || s[last + 1] == 'X'))

@@ -121,9 +121,10 @@ profile_check_request(ApiCall *ctx, Jsonb *payload)
 	if (!JB_ROOT_IS_OBJECT(payload))
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
 					  "request body must be a JSON object");
+
 	/*
-	 * 1 MiB stored or written out: a number like 1e131000 is a dozen bytes
-	 * in jsonb and 131 kB as text, and audit events are hashed and shown as
+	 * 1 MiB stored or written out: a number like 1e131000 is a dozen bytes in
+	 * jsonb and 131 kB as text, and audit events are hashed and shown as
 	 * text.
 	 */
 	StaticAssertStmt(PE_MAX_PAYLOAD_BYTES == 1024 * 1024, "the message says 1 MiB");

@@ -221,7 +221,7 @@ profile_read_outbox_row(uint64 row, OutboxRow *o)
  * "profile_id", "email", "url"}.  new_link, or a row without a link (one
  * written by 1.0, which kept none): a new token and link first.
  */
-Jsonb *
+Jsonb	   *
 profile_outbox_mail(OutboxRow *o, bool new_link, TimestampTz now)
 {
 	const TenantInfo *tenant = profile_tenant_by_id(o->tenant_id);

@@ -11,10 +11,13 @@ int64 int32 int16 uint8 uint32 uint64 StringInfoData StringInfo HeapTuple TupleD
 TriggerData SPIPlanPtr SPITupleTable Portal HTAB HASHCTL HASH_SEQ_STATUS ErrorData
 ArrayType LWLock Size size_t int64_t uint8_t uint32_t ResourceOwner JsonLexContext
 Form_pg_attribute Form_pg_class crypto_hash_sha256_state shmem_startup_hook_type
-shmem_request_hook_type Numeric AttrNumber va_list"
+shmem_request_hook_type Numeric AttrNumber va_list GrantStmt AccessPriv RoleSpec
+ObjectWithArgs ObjectType GrantTargetType List ReturnSetInfo XactEvent SubXactEvent
+SubTransactionId"
 opts=""
 for t in $(cat typedefs.list) $PG_TYPES; do opts="$opts -T$t"; done
-for f in src/*.c src/*.h $(ls src/core/*.c src/core/*.h | grep -v pe_tables.c) test/unit/*.c test/fuzz/*.c; do
+for f in src/*.h src/*/*.[ch] test/unit/*.c test/fuzz/*.c; do
+	[ "$f" = src/core/pe_tables.c ] && continue
 	pg_bsd_indent -bad -bap -bbb -bc -bl -cli1 -cp33 -cdb -nce -d0 -di12 -nfc1 -i4 \
 		-l79 -lp -lpl -nip -npro -sac -tpg -ts4 $opts "$f" "$f.indented"
 	mv "$f.indented" "$f"
