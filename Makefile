@@ -9,6 +9,7 @@ MODULE_big = profile_ext
 OBJS = \
 	src/core/pe_errors.o \
 	src/core/pe_fields.o \
+	src/core/pe_identity.o \
 	src/core/pe_json.o \
 	src/core/pe_tables.o \
 	src/core/pe_url.o \
@@ -31,6 +32,7 @@ OBJS = \
 	src/store/verification.o \
 	src/api/admin.o \
 	src/api/create.o \
+	src/api/identity.o \
 	src/api/legacy.o \
 	src/api/module.o \
 	src/api/register.o \
@@ -46,14 +48,17 @@ DATA = $(EXTENSION)--1.0.sql $(EXTENSION)--1.0--1.1.sql
 PG_CPPFLAGS = -I$(srcdir)/src -DPROFILE_EXT_VERSION=\"$(EXTVERSION)\" \
 	-Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK = -lsodium
+# ICU for Unicode (normalisation, case folding, the spoof checker): the
+# library PostgreSQL itself links
+ICU_LIBS = $(shell pkg-config --libs icu-uc icu-i18n)
+SHLIB_LINK = -lsodium $(ICU_LIBS)
 # make ASSERTS=1: our Assert()s checked (the server's own need an assert build)
 ifdef ASSERTS
 PG_CPPFLAGS += -DUSE_ASSERT_CHECKING
 endif
 
 # pg_regress: one file per area (sql/, expected/)
-REGRESS = install admin principal contract fields email phone uniqueness \
+REGRESS = install admin principal contract fields email phone uniqueness identity \
 	register trail chain \
 	onboard verification privileges security malformed limits postgrest ratelimit errors seeds audit cleanup
 # Each file starts from a fresh extension (test/fresh.sql), so one can run
@@ -65,7 +70,7 @@ REGRESS_OPTS = --inputdir=$(srcdir) --temp-instance=./tmp_check_regress \
 	--temp-config=$(srcdir)/test/regress.conf --encoding=UTF8
 
 # isolation specs (test/specs, test/expected)
-ISOLATION = unique_race register_race audit_chain cache_invalidation mailers seal_race
+ISOLATION = unique_race register_race audit_chain cache_invalidation mailers seal_race confusable_switch
 ISOLATION_OPTS = --inputdir=$(srcdir)/test --temp-instance=./tmp_check_iso \
 	--temp-config=$(srcdir)/test/regress.conf --encoding=UTF8
 
@@ -88,7 +93,7 @@ PROVE_FLAGS = -v
 CORE_SRCS = $(wildcard $(srcdir)/src/core/*.c)
 test/unit/test_core: $(srcdir)/test/unit/test_core.c $(CORE_SRCS) $(wildcard $(srcdir)/src/core/*.h)
 	$(CC) -std=c99 -O1 -g -Wall -Wextra -Wno-missing-field-initializers \
-		-I$(srcdir)/src/core -o $@ $(srcdir)/test/unit/test_core.c $(CORE_SRCS)
+		-I$(srcdir)/src/core -o $@ $(srcdir)/test/unit/test_core.c $(CORE_SRCS) $(ICU_LIBS)
 
 .PHONY: unitcheck
 unitcheck: test/unit/test_core
@@ -103,7 +108,7 @@ EXTRA_CLEAN = test/fuzz/fuzz_core test/unit/test_core output_iso results regress
 FUZZ_SECONDS ?= 60
 test/fuzz/fuzz_core: $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS) $(wildcard $(srcdir)/src/core/*.h)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-I$(srcdir)/src/core -o $@ $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS)
+		-I$(srcdir)/src/core -o $@ $(srcdir)/test/fuzz/fuzz_core.c $(CORE_SRCS) $(ICU_LIBS)
 
 .PHONY: fuzzcheck
 fuzzcheck: test/fuzz/fuzz_core

@@ -119,16 +119,175 @@ COMMENT ON FUNCTION profile.resend_verification(bigint) IS $$Issue a new verific
 The profile's earlier tokens stop working and the mail is pending again; returns {outbox_id, tenant, profile_id, email, url}.$$;
 
 ----------------------------------------------------------------------------
+-- Identity (1.1): usernames, emails and phones unique by keys computed in
+-- C, the same in every database locale; profile ids unique across tenants.
+----------------------------------------------------------------------------
+
+CREATE FUNCTION profile_data.username_key(text) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'username_key';
+COMMENT ON FUNCTION profile_data.username_key(text) IS 'The NFKC_Casefold key by which usernames are unique in a tenant';
+CREATE FUNCTION profile_data.username_skeleton(text) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'username_skeleton';
+COMMENT ON FUNCTION profile_data.username_skeleton(text) IS 'The UTS #39 skeleton of a username''s key: unique in tenants with username_uniqueness "confusable"';
+CREATE FUNCTION profile_data.email_key(text) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'email_key';
+COMMENT ON FUNCTION profile_data.email_key(text) IS 'The key by which emails are unique in a tenant: the address lower-cased in ASCII';
+CREATE FUNCTION profile_data.username_rule(text) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'username_rule';
+COMMENT ON FUNCTION profile_data.username_rule(text) IS 'The 1.1 username rule a value breaks (length, format, mixed_script, nfc), or NULL';
+
+ALTER TABLE profile_data.profiles
+	ADD COLUMN username_key text COLLATE pg_catalog."C",
+	ADD COLUMN username_skeleton text COLLATE pg_catalog."C",
+	ADD COLUMN email_key text COLLATE pg_catalog."C",
+	ADD COLUMN phone_key text COLLATE pg_catalog."C";
+COMMENT ON COLUMN profile_data.profiles.username_key IS 'Derived: the username''s NFKC_Casefold key (unique per tenant)';
+COMMENT ON COLUMN profile_data.profiles.username_skeleton IS 'Derived: the skeleton of username_key, in tenants with username_uniqueness "confusable" (unique per tenant)';
+COMMENT ON COLUMN profile_data.profiles.email_key IS 'Derived: the email lower-cased in ASCII (unique per tenant)';
+COMMENT ON COLUMN profile_data.profiles.phone_key IS 'Derived: the phone number in E.164 (unique per tenant)';
+
+CREATE TABLE profile_data.profile_ids (
+	id			uuid NOT NULL PRIMARY KEY,
+	tenant_id	bigint NOT NULL,
+	claimed_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE profile_data.profile_ids IS 'Every profile id ever stored, with its tenant: ids are unique across tenants and never reused (keyed by the id alone, so it distributes by id)';
+SELECT pg_catalog.pg_extension_config_dump('profile_data.profile_ids', '');
+
+CREATE TABLE profile_data.identity_conflicts (
+	tenant_id	bigint NOT NULL,
+	field		text NOT NULL,
+	rule		text NOT NULL,
+	profile_ids uuid[] NOT NULL,
+	value		text COLLATE pg_catalog."C",
+	found_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE profile_data.identity_conflicts IS 'Rows the 1.1 update found breaking a 1.1 identity rule or colliding under the 1.1 keys';
+COMMENT ON COLUMN profile_data.identity_conflicts.value IS 'The value that breaks the rule, or the key the group shares (NULL for ids)';
+SELECT pg_catalog.pg_extension_config_dump('profile_data.identity_conflicts', '');
+
+-- The keys of the existing rows.  The update changes no stored value: it
+-- fills in the derived columns (so no audit event), lists what breaks a
+-- 1.1 rule or collides, and leaves the key of every colliding row but the
+-- oldest of each group null, so the unique indexes can be built and no row
+-- is merged or lost.  Listed rows keep working; new writes meet the rules.
+ALTER TABLE profile_data.profiles DISABLE TRIGGER check_row, DISABLE TRIGGER audit_change;
+UPDATE profile_data.profiles
+   SET username_key = profile_data.username_key(username),
+	   email_key = profile_data.email_key(email),
+	   phone_key = mobile_phone_number;
+
+INSERT INTO profile_data.identity_conflicts (tenant_id, field, rule, profile_ids, value)
+SELECT tenant_id, 'username', profile_data.username_rule(username), ARRAY[id], username
+  FROM profile_data.profiles
+ WHERE username IS NOT NULL AND profile_data.username_rule(username) IS NOT NULL;
+
+INSERT INTO profile_data.identity_conflicts (tenant_id, field, rule, profile_ids, value)
+SELECT tenant_id, field, 'unique', ids, key FROM (
+	SELECT tenant_id, 'username' AS field, pg_catalog.array_agg(id ORDER BY created_at, id) AS ids,
+		   username_key AS key
+	  FROM profile_data.profiles WHERE username_key IS NOT NULL
+	 GROUP BY tenant_id, username_key HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+	UNION ALL
+	SELECT tenant_id, 'email', pg_catalog.array_agg(id ORDER BY created_at, id), email_key
+	  FROM profile_data.profiles WHERE email_key IS NOT NULL
+	 GROUP BY tenant_id, email_key HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+	UNION ALL
+	SELECT tenant_id, 'mobile_phone_number', pg_catalog.array_agg(id ORDER BY created_at, id), phone_key
+	  FROM profile_data.profiles WHERE phone_key IS NOT NULL
+	 GROUP BY tenant_id, phone_key HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1
+) c;
+
+-- an id stored in several tenants (1.0 did not serialise them): listed in
+-- each; the oldest profile keeps the claim
+INSERT INTO profile_data.identity_conflicts (tenant_id, field, rule, profile_ids)
+SELECT p.tenant_id, 'id', 'unique', ARRAY[p.id]
+  FROM profile_data.profiles p
+ WHERE p.id OPERATOR(pg_catalog.=) ANY (
+		SELECT id FROM profile_data.profiles GROUP BY id HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1);
+INSERT INTO profile_data.profile_ids (id, tenant_id, claimed_at)
+SELECT DISTINCT ON (id) id, tenant_id, created_at FROM profile_data.profiles
+ ORDER BY id, created_at, tenant_id;
+
+UPDATE profile_data.profiles p
+   SET username_key = CASE WHEN c.field OPERATOR(pg_catalog.=) 'username' THEN NULL ELSE p.username_key END,
+	   email_key = CASE WHEN c.field OPERATOR(pg_catalog.=) 'email' THEN NULL ELSE p.email_key END,
+	   phone_key = CASE WHEN c.field OPERATOR(pg_catalog.=) 'mobile_phone_number' THEN NULL ELSE p.phone_key END
+  FROM (SELECT tenant_id, field, pg_catalog.unnest(profile_ids[2:]) AS id
+		  FROM profile_data.identity_conflicts WHERE rule OPERATOR(pg_catalog.=) 'unique'
+		   AND field OPERATOR(pg_catalog.<>) 'id') c
+ WHERE p.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND p.id OPERATOR(pg_catalog.=) c.id;
+ALTER TABLE profile_data.profiles ENABLE TRIGGER check_row, ENABLE TRIGGER audit_change;
+
+DROP INDEX profile_data.profiles_username_key;
+DROP INDEX profile_data.profiles_email_key;
+DROP INDEX profile_data.profiles_phone_key;
+CREATE UNIQUE INDEX profiles_username_key ON profile_data.profiles (tenant_id, username_key);
+CREATE UNIQUE INDEX profiles_username_skeleton_key ON profile_data.profiles (tenant_id, username_skeleton);
+CREATE UNIQUE INDEX profiles_email_key ON profile_data.profiles (tenant_id, email_key);
+CREATE UNIQUE INDEX profiles_phone_key ON profile_data.profiles (tenant_id, phone_key);
+COMMENT ON TABLE profile_data.profiles IS 'Profiles; username, email and phone unique per tenant by their keys (username_key, email_key, phone_key), the same in every database locale';
+
+-- What is still unresolved: a rule's row while it holds the value found; a
+-- group while one of its later profiles has no key (renaming it, or
+-- writing its value again once the first is gone, gives it one); an id
+-- while another tenant holds it too.
+CREATE VIEW profile.identity_conflicts AS
+	SELECT t.name AS tenant, c.field, c.rule, c.profile_ids, c.value, c.found_at
+	  FROM profile_data.identity_conflicts c
+	  JOIN profile_data.tenants t ON t.id OPERATOR(pg_catalog.=) c.tenant_id
+	 WHERE EXISTS (
+		SELECT FROM profile_data.profiles p
+		 WHERE p.tenant_id OPERATOR(pg_catalog.=) c.tenant_id
+		   AND p.id OPERATOR(pg_catalog.=) ANY (c.profile_ids)
+		   AND CASE
+				WHEN c.field OPERATOR(pg_catalog.=) 'id' THEN EXISTS (
+					SELECT FROM profile_data.profiles o
+					 WHERE o.id OPERATOR(pg_catalog.=) p.id
+					   AND o.tenant_id OPERATOR(pg_catalog.<>) p.tenant_id)
+				WHEN c.rule OPERATOR(pg_catalog.<>) 'unique' THEN
+					CASE c.field
+						WHEN 'username' THEN p.username COLLATE pg_catalog."C" OPERATOR(pg_catalog.=) c.value
+						ELSE p.mobile_phone_number COLLATE pg_catalog."C" OPERATOR(pg_catalog.=) c.value
+					END
+				WHEN c.field OPERATOR(pg_catalog.=) 'username' THEN
+					p.username IS NOT NULL AND p.username_key IS NULL
+				WHEN c.field OPERATOR(pg_catalog.=) 'email' THEN
+					p.email IS NOT NULL AND p.email_key IS NULL
+				ELSE p.mobile_phone_number IS NOT NULL AND p.phone_key IS NULL
+			   END);
+COMMENT ON VIEW profile.identity_conflicts IS 'Profiles the 1.1 update found breaking a 1.1 identity rule (field, rule, value) or colliding under the 1.1 keys (rule "unique": the group, oldest first, which alone keeps the key), while unresolved (admin view; README, "Upgrading")';
+
+DO $$
+DECLARE
+	n bigint;
+BEGIN
+	SELECT pg_catalog.count(DISTINCT (tenant_id, x)) INTO n
+	  FROM profile_data.identity_conflicts, pg_catalog.unnest(profile_ids) x;
+	IF n OPERATOR(pg_catalog.>) 0 THEN
+		RAISE WARNING 'profile_ext 1.1: % existing profiles break a 1.1 identity rule or collide under the 1.1 keys', n
+			USING DETAIL = 'They are listed in the view profile.identity_conflicts and keep working.',
+				  HINT = 'See the README, "Upgrading", on resolving them.';
+	END IF;
+END
+$$;
+
+----------------------------------------------------------------------------
 -- Tenant settings (1.1): every stored document gets the new keys with
 -- their defaults, so that readers never need to know them.
 ----------------------------------------------------------------------------
 
 UPDATE profile_data.tenants
-   SET settings = '{"verification_url": null}'::jsonb OPERATOR(pg_catalog.||) settings;
+   SET settings = '{"verification_url": null, "username_uniqueness": "casefold",
+					"phone_types": null}'::jsonb OPERATOR(pg_catalog.||) settings;
 
 COMMENT ON FUNCTION profile.create_tenant(text, jsonb) IS $$Create a tenant
 
-name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, complete_fields, incomplete_profiles, wizard_url, verification, verification_ttl, verification_url, default_roles, allowed_roles, rate_limit; unknown keys and wrong types are rejected.$$;
+name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, complete_fields, incomplete_profiles, wizard_url, verification, verification_ttl, verification_url, default_roles, allowed_roles, rate_limit, username_uniqueness, phone_types; unknown keys and wrong types are rejected.$$;
 
 ----------------------------------------------------------------------------
 -- Privileges of the functions this update adds: none for PUBLIC; the
@@ -136,6 +295,9 @@ name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, 
 ----------------------------------------------------------------------------
 
 REVOKE ALL ON FUNCTION profile.claim_verification_mails(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION profile_data.username_key(text), profile_data.username_skeleton(text),
+	profile_data.email_key(text), profile_data.username_rule(text) FROM PUBLIC;
+REVOKE ALL ON profile.identity_conflicts FROM PUBLIC;
 
 DO $$
 DECLARE
@@ -145,6 +307,7 @@ BEGIN
 			  WHERE privilege OPERATOR(pg_catalog.=) 'admin'
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION profile.claim_verification_mails(integer) TO %s', r.role);
+		EXECUTE pg_catalog.format('GRANT SELECT ON profile.identity_conflicts TO %s', r.role);
 	END LOOP;
 END
 $$;

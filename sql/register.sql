@@ -70,6 +70,22 @@ SELECT regress.reg('00000000-0000-4000-8000-000000000002', jsonb_build_object('a
 SELECT regress.reg('00000000-0000-4000-8000-000000000002', jsonb_build_object('accessTokenId', :'tok',
 	'countryCode', 'US', 'sdkAuditEvents', (SELECT jsonb_agg('{"dateTime": "2020-01-28T13:16:01Z"}'::jsonb) FROM generate_series(1, 1001))))->'detail';
 SELECT profiles - :before_profiles AS profiles_written, events - :before_events AS events_written FROM regress.counts();
+-- dateTime is an RFC 3339 date-time: seconds and the offset's minutes
+-- required, T and Z in either case, second 60 only at 23:59:60 UTC
+SELECT e->>'field' AS field, e->>'rule' AS rule
+  FROM jsonb_array_elements(regress.reg('00000000-0000-4000-8000-000000000003', jsonb_build_object('accessTokenId', :'tok',
+	'countryCode', 'US', 'sdkAuditEvents', (SELECT jsonb_agg(jsonb_build_object('dateTime', d) ORDER BY n)
+	  FROM unnest(ARRAY['2020-01-28T13:16Z', '2020-01-28T13:16:01+05', '2020-01-28T13:16:01+0500',
+		'2020-01-28 13:16:01Z', '2020-01-28T13:16:01,5Z', '2016-12-31T12:00:60Z',
+		'2016-12-31T23:59:60+01:00', '2020-01-28T13:16:01+24:00', '20200128T131601Z']) WITH ORDINALITY AS u(d, n))))->'detail'->'errors') e;
+SELECT profiles - :before_profiles AS profiles_written, events - :before_events AS events_written FROM regress.counts();
+SELECT regress.reg('00000000-0000-4000-8000-000000000003', jsonb_build_object('accessTokenId', :'tok',
+	'countryCode', 'US', 'sdkAuditEvents', (SELECT jsonb_agg(jsonb_build_object('dateTime', d, 'logEvent', d) ORDER BY n)
+	  FROM unnest(ARRAY['2020-01-28t13:16:01.714z', '2016-12-31T23:59:60Z', '2016-12-31T15:59:60.5-08:00',
+		'2020-01-28T13:16:01.123456789-00:00']) WITH ORDINALITY AS u(d, n))))->'audit_events';
+SELECT data->>'logEvent' AS given, occurred_at AT TIME ZONE 'UTC' AS occurred_at_utc
+  FROM profile_data.audit_events WHERE profile_id = '00000000-0000-4000-8000-000000000003' AND source = 'sdk'
+ ORDER BY chain_seq;
 -- exactly 1000 are accepted, in one call
 SELECT regress.reg('00000000-0000-4000-8000-000000000004', jsonb_build_object('accessTokenId', :'tok',
 	'countryCode', 'US', 'sdkAuditEvents', (SELECT jsonb_agg(jsonb_build_object('dateTime', '2020-01-28T13:16:01Z', 'logEvent', 'e' || g)) FROM generate_series(1, 1000) g)))->'audit_events';

@@ -21,6 +21,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -33,6 +34,7 @@
 #include "catalog/cache.h"
 #include "catalog/settings.h"
 #include "core/pe_validate.h"
+#include "store/profiles.h"
 
 static SavedPlan insert_tenant_plan = {
 	"INSERT INTO profile_data.tenants (name, settings) VALUES ($1, $2)"
@@ -179,9 +181,12 @@ positive_interval(const char *s)
 	return ok;
 }
 
-/* Check settings and return their stored form, or raise VALIDATION_FAILED. */
+/*
+ * Check settings and return their stored form (and, in t, their parsed
+ * form), or raise VALIDATION_FAILED.
+ */
 static Jsonb *
-checked_settings(Jsonb *settings, const pg_uuid_t *trace_id)
+checked_settings(Jsonb *settings, const pg_uuid_t *trace_id, TenantInfo *out)
 {
 	FieldErrors errs = {0};
 	TenantInfo	t;
@@ -192,7 +197,44 @@ checked_settings(Jsonb *settings, const pg_uuid_t *trace_id)
 						  "must be a positive interval of at most 100 years, such as \"24 hours\"");
 	if (errs.count > 0)
 		profile_raise_validation(trace_id, &errs);
+	if (out)
+		*out = t;
 	return profile_settings_jsonb(&t);
+}
+
+/* Whether stored settings ask for confusable usernames. */
+static bool
+settings_confusable(Jsonb *settings)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = "username_uniqueness";
+	k.val.string.len = strlen(k.val.string.val);
+	v = findJsonbValueFromContainer(&settings->root, JB_FOBJECT, &k);
+	return v && v->type == jbvString && v->val.string.len == 10 &&
+		memcmp(v->val.string.val, "confusable", 10) == 0;
+}
+
+/*
+ * A tenant's switch to confusable usernames is refused while usernames of
+ * its profiles have equal skeletons: each group is one error, naming the
+ * profiles (oldest first), for the admin to resolve.
+ */
+static void
+refuse_skeleton_collisions(int64 tenant_id, const pg_uuid_t *trace_id)
+{
+	char	   *groups[PROFILE_MAX_FIELD_ERRORS];
+	int			n = profile_skeleton_groups(tenant_id, groups,
+											PROFILE_MAX_FIELD_ERRORS);
+	FieldErrors errs = {0};
+
+	for (int i = 0; i < n; i++)
+		profile_add_error(&errs, "settings.username_uniqueness", "collision",
+						  psprintf("the usernames of profiles %s look alike", groups[i]));
+	if (n > 0)
+		profile_raise_validation(trace_id, &errs);
 }
 
 static Jsonb *
@@ -240,7 +282,7 @@ create_tenant(PG_FUNCTION_ARGS)
 	profile_uuid_v4(&trace_id);
 	name = required_text(fcinfo, 0, "name", &trace_id, pe_check_name);
 	settings = checked_settings(PG_ARGISNULL(1) ? profile_empty_object() :
-								PG_GETARG_JSONB_P(1), &trace_id);
+								PG_GETARG_JSONB_P(1), &trace_id, NULL);
 
 	profile_begin_as_owner(&owner);
 	values[0] = CStringGetTextDatum(name);
@@ -271,6 +313,8 @@ alter_tenant(PG_FUNCTION_ARGS)
 	int64		id;
 	TimestampTz created;
 	OwnerSection owner;
+	TenantInfo	parsed;
+	bool		was_confusable;
 
 	profile_uuid_v4(&trace_id);
 	name = required_text(fcinfo, 0, "name", &trace_id, NULL);
@@ -293,14 +337,30 @@ alter_tenant(PG_FUNCTION_ARGS)
 	merged = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
 												profile_spi_required(0, 2, "tenants"),
 												PG_GETARG_DATUM(1)));
+	was_confusable = settings_confusable(DatumGetJsonbP(profile_spi_required(0, 2, "tenants")));
 	if (!JB_ROOT_IS_OBJECT(PG_GETARG_JSONB_P(1)))
 		merged = PG_GETARG_JSONB_P(1);	/* let the check report the type */
-	settings = checked_settings(merged, &trace_id);
+	settings = checked_settings(merged, &trace_id, &parsed);
+
+	/*
+	 * A change of username_uniqueness rekeys the tenant's usernames.  The
+	 * lock waits for every transaction writing profiles and keeps new ones
+	 * out until this one ends; they take their lock before they read the
+	 * tenant (model/caller.c), so none stores a key by the old setting.
+	 */
+	if (parsed.confusable != was_confusable)
+	{
+		LockRelationOid(profile_profiles_relid(), ShareRowExclusiveLock);
+		if (parsed.confusable)
+			refuse_skeleton_collisions(id, &trace_id);
+	}
 
 	values[0] = Int64GetDatum(id);
 	values[1] = JsonbPGetDatum(settings);
 	values[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	profile_exec(&update_tenant_plan, values, NULL, false, 0);
+	if (parsed.confusable != was_confusable)
+		profile_rekey_usernames(id);
 	result = tenant_document(id, name, settings, created,
 							 GetCurrentTransactionStartTimestamp());
 	profile_owner_end(&owner);

@@ -72,9 +72,11 @@ create_profile_internal(Jsonb *payload)
 	else
 		row.message = "profile created";
 
+	profile_identity_keys(&row, ctx.tenant);
 	if (!profile_insert_row(&ctx, &row, true))
-		profile_raise_if_taken(&ctx.trace_id, row.tenant_id, row.values, row.isnull,
-							   NULL, "id");
+		profile_raise_if_taken(&ctx.trace_id, row.tenant_id, &row, NULL, "id");
+	if (!profile_claim_id(&row.id, row.tenant_id, ctx.now))
+		profile_raise_taken(&ctx.trace_id, "id");
 
 	if (ctx.tenant->verification)
 		profile_issue_verification(&ctx, &row, verification_url);

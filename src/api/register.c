@@ -11,13 +11,12 @@
  * arid, sdkVersion and tpAuditMetadata.  The SDK events go in one
  * set-based INSERT.  Any invalid event rejects the whole call.
  *
- * Ids.  The profile id is the client's.  An id any tenant already holds is
- * PROFILE_EXISTS (one probe of the id index); within a tenant the primary
- * key makes two concurrent registrations of one id race-safe (one wins,
- * the other gets PROFILE_EXISTS).  Two tenants registering the same id at
- * the same instant are not serialised against each other: no unique key
- * may leave out the tenant (the schema stays ready for distribution by
- * tenant), and UUIDs made by the SDK do not collide by chance.
+ * Ids.  The profile id is the client's.  It is claimed in
+ * profile_data.profile_ids (store/profiles.c) before the profile is
+ * stored: an id any profile of any tenant holds, or held, is
+ * PROFILE_EXISTS, and of two registrations of one id at once, in one tenant
+ * or in two, exactly one succeeds (the other waits for it, then finds the
+ * id taken).
  *
  *-------------------------------------------------------------------------
  */
@@ -34,11 +33,6 @@
 #include "model/caller.h"
 #include "store/profiles.h"
 
-static SavedPlan id_taken_plan = {
-	"SELECT EXISTS (SELECT FROM profile_data.profiles WHERE id OPERATOR(pg_catalog.=) $1)",
-	1, {UUIDOID}
-};
-
 static const PeRule r_uuid = {"format", "must be a UUID"};
 static const PeRule r_required = {"required", "is required"};
 static const PeRule r_mismatch = {"mismatch", "must equal user_profile_id"};
@@ -46,7 +40,7 @@ static const PeRule r_string = {"type", "must be a string"};
 static const PeRule r_object = {"type", "must be an object"};
 static const PeRule r_array = {"type", "must be an array"};
 static const PeRule r_unknown = {"unknown", "is not a known field"};
-static const PeRule r_datetime = {"format", "must be an ISO 8601 date-time with a UTC offset"};
+static const PeRule r_datetime = {"format", "must be an RFC 3339 date-time, such as 2020-01-28T13:16:01.714-05:00"};
 
 /* A UUID given as a JSON string; NULL with *rule set if it is not one. */
 static pg_uuid_t *
@@ -117,7 +111,7 @@ read_sdk_event(const JsonbValue *v, int index, AuditEvent *ev, FieldErrors *errs
 
 					if (val.type != jbvString)
 						r = &r_string;
-					else if (!pe_parse_iso8601(val.val.string.val, val.val.string.len, &us))
+					else if (!pe_parse_rfc3339(val.val.string.val, val.val.string.len, &us))
 						r = &r_datetime;
 					else
 					{
@@ -226,7 +220,6 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	int			nevents = 0;
 	AuditEvent	registered;
 	ProfileRow	row;
-	Datum		arg;
 	JsonbParseState *st = NULL;
 	Jsonb	   *result;
 
@@ -347,12 +340,6 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
-	/* an id any tenant holds */
-	arg = UUIDPGetDatum(user_profile_id);
-	profile_exec(&id_taken_plan, &arg, NULL, false, 1);
-	if (DatumGetBool(profile_spi_required(0, 1, "profiles")))
-		profile_raise_taken(&ctx.trace_id, "id");
-
 	/* the profile: id, tenant, country code, the defaults */
 	memset(&row, 0, sizeof(row));
 	profile_apply_defaults(&row, NULL, ctx.tenant);
@@ -363,7 +350,10 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	row.isnull[PE_F_COUNTRY] = false;
 	profile_start_unverified(&row, ctx.tenant);
 	row.created_at = row.updated_at = ctx.now;
-	if (!profile_insert_row(&ctx, &row, false))
+	profile_identity_keys(&row, ctx.tenant);
+	/* the id, claimed first: of two tenants registering it at once, one wins */
+	if (!profile_claim_id(&row.id, row.tenant_id, ctx.now) ||
+		!profile_insert_row(&ctx, &row, false))
 		profile_raise_taken(&ctx.trace_id, "id");
 
 	/* the SDK's events, then the registration itself */

@@ -83,6 +83,20 @@ check_array_column(const PeFieldDef *def, Datum d, const TenantInfo *tenant)
 	return NULL;
 }
 
+/* Does column attno differ between the old and the new row? */
+static bool
+column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, int attno)
+{
+	bool		oldnull,
+				newnull;
+	Datum		o = heap_getattr(oldtup, attno, desc, &oldnull);
+	Datum		n = heap_getattr(newtup, attno, desc, &newnull);
+	Form_pg_attribute att = TupleDescAttr(desc, attno - 1);
+
+	return oldnull != newnull ||
+		(!oldnull && !datum_image_eq(o, n, att->attbyval, att->attlen));
+}
+
 PG_FUNCTION_INFO_V1(check_profile_row);
 
 /*
@@ -100,13 +114,12 @@ check_profile_row(PG_FUNCTION_ARGS)
 	Datum		d;
 	int64		tenant_id;
 	pg_uuid_t	id;
-	Datum		values[PE_F__COUNT];
-	bool		nulls[PE_F__COUNT];
+	ProfileRow	row;
+	bool		changed[PE_F__COUNT];
 	Datum	   *repl_vals;
 	bool	   *repl_nulls;
 	bool	   *repl;
-	bool		changed = false;
-	bool		keys_changed;
+	bool		keys_changed = false;
 	FieldErrors errs = {0};
 	pg_uuid_t	trace_id;
 	const TenantInfo *tenant;
@@ -133,6 +146,15 @@ check_profile_row(PG_FUNCTION_ARGS)
 		return PointerGetDatum(tup);
 
 	profile_uuid_v4(&trace_id);
+	/* a profile keeps its tenant and id: its audit chain and claim are theirs */
+	if (update &&
+		(column_changed(td->tg_trigtuple, tup, desc, SPI_fnumber(desc, "tenant_id")) ||
+		 column_changed(td->tg_trigtuple, tup, desc, SPI_fnumber(desc, "id"))))
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cannot change the tenant or the id of a profile"),
+				errhint("Create a new profile and delete the old one."));
+
 	/* normalised values are made in the trigger's context: they outlive SPI */
 	profile_begin_as_owner(&owner);
 
@@ -141,10 +163,13 @@ check_profile_row(PG_FUNCTION_ARGS)
 		profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
 					  "tenant with id " INT64_FORMAT " does not exist", tenant_id);
 
+	/* the row as the API sees one: the stored keys are the old row's */
+	memset(&row, 0, sizeof(row));
+	if (update)
+		profile_row_from_tuple(td->tg_trigtuple, desc, &row);
 	repl_vals = palloc0(sizeof(Datum) * desc->natts);
 	repl_nulls = palloc0(sizeof(bool) * desc->natts);
 	repl = palloc0(sizeof(bool) * desc->natts);
-	keys_changed = !update;
 	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 	{
 		const PeFieldDef *def = &pe_fields[f];
@@ -152,22 +177,18 @@ check_profile_row(PG_FUNCTION_ARGS)
 		int			attno = SPI_fnumber(desc, column);
 		const PeRule *r = NULL;
 		Datum		out;
-		const char *phone_country;
 
-		nulls[f] = true;
+		row.isnull[f] = true;
+		changed[f] = false;
 		if (attno <= 0)
 			continue;
-		d = heap_getattr(tup, attno, desc, &nulls[f]);
-		values[f] = d;
-		if (update && (f == PE_F_USERNAME || f == PE_F_EMAIL || f == PE_F_PHONE))
-		{
-			bool		oldnull;
-			Datum		old = heap_getattr(td->tg_trigtuple, attno, desc, &oldnull);
-
-			if (oldnull != nulls[f] || (!oldnull && !datum_image_eq(old, d, false, -1)))
-				keys_changed = true;
-		}
-		if (nulls[f])
+		d = heap_getattr(tup, attno, desc, &row.isnull[f]);
+		row.values[f] = d;
+		/* an update is checked on what it changes */
+		changed[f] = !update || column_changed(td->tg_trigtuple, tup, desc, attno);
+		if (changed[f] && (f == PE_F_USERNAME || f == PE_F_EMAIL || f == PE_F_PHONE))
+			keys_changed = true;
+		if (row.isnull[f] || !changed[f])
 			continue;
 
 		if (def->type == PE_T_PASSWORD)
@@ -181,13 +202,12 @@ check_profile_row(PG_FUNCTION_ARGS)
 			text	   *t = DatumGetTextPP(d);
 
 			r = profile_check_string(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-									 &out, &phone_country);
+									 &out, &row.phone_country);
 			if (r == NULL && !datum_image_eq(out, d, false, -1))
 			{
-				values[f] = out;
+				row.values[f] = out;
 				repl_vals[attno - 1] = out;
 				repl[attno - 1] = true;
-				changed = true;
 			}
 		}
 		else
@@ -216,12 +236,25 @@ check_profile_row(PG_FUNCTION_ARGS)
 	if (errs.count > 0)
 		profile_raise_validation(&trace_id, &errs);
 
-	if (keys_changed)
-		profile_raise_if_taken(&trace_id, tenant_id, values, nulls,
-							   update ? &id : NULL, NULL);
+	/* the keys are derived, whatever the statement wrote into them */
+	profile_rekey(&row, tenant, changed);
+	if (update)
+		profile_reclaim_keys(tenant_id, &row);
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+	{
+		int			attno = SPI_fnumber(desc, profile_key_columns[k]);
+
+		if (attno <= 0)
+			continue;
+		repl_vals[attno - 1] = row.keys[k];
+		repl_nulls[attno - 1] = row.keynull[k];
+		repl[attno - 1] = true;
+	}
+	if (keys_changed || (tenant->confusable && !row.keynull[PROFILE_KEY_SKELETON]))
+		profile_raise_if_taken(&trace_id, tenant_id, &row, update ? &id : NULL, NULL);
+	if (!update && !profile_claim_id(&id, tenant_id, GetCurrentTransactionStartTimestamp()))
+		profile_raise_taken(&trace_id, "id");
 
 	profile_owner_end(&owner);
-	if (changed)
-		tup = heap_modify_tuple(tup, desc, repl_vals, repl_nulls, repl);
-	return PointerGetDatum(tup);
+	return PointerGetDatum(heap_modify_tuple(tup, desc, repl_vals, repl_nulls, repl));
 }

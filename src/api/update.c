@@ -90,6 +90,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	ProfileRow	given;
 	FieldErrors errs;
 	bool		has[PE_F__COUNT];
+	bool		changed[PE_F__COUNT];
 	bool		keys_changed = false;
 	char	   *email_before;
 	VerifyAction verification = VERIFY_NOTHING;
@@ -141,9 +142,12 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
+	for (int f = 0; f < PE_F__COUNT; f++)
+		changed[f] = in.present[f] || in.cleared[f];
+	profile_rekey(&row, ctx.tenant, changed);
+	profile_reclaim_keys(row.tenant_id, &row);
 	if (keys_changed)
-		profile_raise_if_taken(&ctx.trace_id, row.tenant_id, row.values, row.isnull,
-							   &row.id, NULL);
+		profile_raise_if_taken(&ctx.trace_id, row.tenant_id, &row, &row.id, NULL);
 	if (in.present[PE_F_PASSWORD])
 		profile_hash_row_password(&row);
 

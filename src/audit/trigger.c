@@ -36,6 +36,24 @@ secret_column(const char *name)
 	return strcmp(name, "password_hash") == 0;
 }
 
+/*
+ * The identity keys: derived from other columns (model/fields.c), so an
+ * event that showed them would only repeat those -- and an erasure would
+ * have one more copy of the values to find.
+ */
+static bool
+derived_column(const char *name)
+{
+	static const char *const derived[] = {
+		"username_key", "username_skeleton", "email_key", "phone_key"
+	};
+
+	for (int i = 0; i < lengthof(derived); i++)
+		if (strcmp(name, derived[i]) == 0)
+			return true;
+	return false;
+}
+
 /* A profile row as jsonb, without the password hash. */
 static Jsonb *
 row_document(HeapTuple tup, TupleDesc desc)
@@ -49,7 +67,8 @@ row_document(HeapTuple tup, TupleDesc desc)
 		bool		isnull;
 		Datum		d;
 
-		if (att->attisdropped || secret_column(NameStr(att->attname)))
+		if (att->attisdropped || secret_column(NameStr(att->attname)) ||
+			derived_column(NameStr(att->attname)))
 			continue;
 		d = heap_getattr(tup, i + 1, desc, &isnull);
 		if (isnull)
@@ -62,13 +81,17 @@ row_document(HeapTuple tup, TupleDesc desc)
 
 /*
  * The changes of an UPDATE: {"changes": {column: {"old", "new"}}} (but
- * updated_at), and {"password": "changed"} without either value.
+ * updated_at and the derived keys), and {"password": "changed"} without
+ * either value.  NULL when the update only brought the derived keys up to
+ * date (a tenant's switch to confusable usernames, say): no event.
  */
 static Jsonb *
 change_document(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 {
 	JsonbParseState *st = NULL;
 	bool		password_changed = false;
+	int			changes = 0;
+	int			derived_changes = 0;
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	profile_push_key(&st, "changes");
@@ -89,6 +112,12 @@ change_document(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 		if (onull == nnull &&
 			(onull || datum_image_eq(o, n, att->attbyval, att->attlen)))
 			continue;
+		if (derived_column(NameStr(att->attname)))
+		{
+			derived_changes++;
+			continue;
+		}
+		changes++;
 		if (secret_column(NameStr(att->attname)))
 		{
 			password_changed = true;
@@ -109,6 +138,8 @@ change_document(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 	if (password_changed)
 		profile_push_text(&st, "password", "changed");
+	if (changes == 0 && derived_changes > 0)
+		return NULL;
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }
 
@@ -179,6 +210,8 @@ audit_profile_change(PG_FUNCTION_ARGS)
 					bool_column(tup, desc, "verified")) ?
 			"profile.verified" : "profile.updated";
 		ev.data = change_document(td->tg_trigtuple, tup, desc);
+		if (ev.data == NULL)
+			return PointerGetDatum(tup);
 	}
 
 	profile_begin_as_owner(&owner);

@@ -317,8 +317,10 @@ profile_rethrow_unique_as_exists(MemoryContext cxt)
 		const char *field;
 	}			keys[] = {
 		{"profiles_username_key", "username"},
+		{"profiles_username_skeleton_key", "username"},
 		{"profiles_email_key", "email"},
 		{"profiles_phone_key", "mobile_phone_number"},
+		{"profile_ids_pkey", "id"},
 	};
 	ErrorData  *edata;
 

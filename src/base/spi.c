@@ -38,6 +38,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/snapmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -83,6 +84,32 @@ profile_exec(SavedPlan *p, Datum *values, const char *nulls, bool read_only,
 	MemoryContextSwitchTo(cxt);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+/*
+ * The same, seeing every transaction committed so far, whatever the
+ * isolation level: for the caches, which outlive transactions, and for
+ * work done under a lock that waited for other writers.  A write under
+ * REPEATABLE READ or SERIALIZABLE is cross-checked against the
+ * transaction's snapshot, so that changing a row it cannot see is a
+ * serialization failure, as PostgreSQL's foreign keys do.
+ */
+int
+profile_exec_latest(SavedPlan *p, Datum *values, const char *nulls, bool read_only,
+					long count)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Snapshot	crosscheck = InvalidSnapshot;
+	int			rc;
+
+	if (!read_only && IsolationUsesXactSnapshot())
+		crosscheck = GetTransactionSnapshot();
+	rc = SPI_execute_snapshot(saved_plan(p), values, nulls, GetLatestSnapshot(),
+							  crosscheck, read_only, true, count);
+	MemoryContextSwitchTo(cxt);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 	return rc;
 }
 

@@ -26,6 +26,8 @@ typedef struct SavedPlan
 
 extern int	profile_exec(SavedPlan *p, Datum *values, const char *nulls,
 						 bool read_only, long count);
+extern int	profile_exec_latest(SavedPlan *p, Datum *values, const char *nulls,
+								bool read_only, long count);
 extern Portal profile_cursor_open(SavedPlan *p, Datum *values, const char *nulls);
 
 extern Datum profile_spi_value(uint64 row, int col, bool *isnull);

@@ -22,6 +22,11 @@
  * TopTransactionContext, so pointers taken earlier in the same transaction
  * stay valid until it ends.
  *
+ * Snapshots.  The caches are filled with the latest snapshot, whatever
+ * the caller's isolation level: they outlive transactions, and a writer
+ * that waited for a lock must see the settings committed meanwhile
+ * (model/caller.c).
+ *
  * Time.  Entries keep validity windows (token expiry, contract from/until)
  * rather than a yes/no answer, and each call evaluates them against its
  * own now(), so nothing goes stale with the passing of time.
@@ -97,6 +102,7 @@ static const char *const watched_names[] = {
 static MemoryContext cache_cxt = NULL;
 static bool cache_valid = false;
 static Oid	watched[N_WATCHED];
+static Oid	profiles_relid = InvalidOid;
 static HTAB *tenant_cache = NULL;
 static HTAB *token_cache = NULL;
 static HTAB *contract_cache = NULL;
@@ -246,6 +252,7 @@ profile_cache_begin(void)
 				errhint("Run CREATE EXTENSION profile_ext."));
 	for (int i = 0; i < N_WATCHED; i++)
 		watched[i] = get_relname_relid(watched_names[i], nsp);
+	profiles_relid = get_relname_relid("profiles", nsp);
 	check_schema_version();
 
 	cache_cxt = AllocSetContextCreate(CacheMemoryContext, "profile_ext cache",
@@ -308,7 +315,7 @@ profile_lookup_tenant(const char *name, size_t len)
 		return &e->info;
 
 	arg = PointerGetDatum(cstring_to_text_with_len(name, len));
-	profile_exec(&tenant_plan, &arg, NULL, true, 1);
+	profile_exec_latest(&tenant_plan, &arg, NULL, true, 1);
 	if (SPI_processed == 0)
 		return NULL;
 
@@ -352,7 +359,7 @@ profile_lookup_token(const char *token, size_t len)
 		return &e->info;
 
 	arg = PointerGetDatum(hash);
-	profile_exec(&token_plan, &arg, NULL, true, 1);
+	profile_exec_latest(&token_plan, &arg, NULL, true, 1);
 	if (SPI_processed == 0)
 		return NULL;
 
@@ -404,7 +411,7 @@ profile_contract_active(int64 client_id, const char *contract, TimestampTz now)
 
 		args[0] = Int64GetDatum(client_id);
 		args[1] = PointerGetDatum(cstring_to_text(contract));
-		profile_exec(&contract_plan, args, NULL, true, 0);
+		profile_exec_latest(&contract_plan, args, NULL, true, 0);
 		n = (int) SPI_processed;
 		w = MemoryContextAlloc(cache_cxt, sizeof(ContractWindow) * Max(n, 1));
 		for (int i = 0; i < n; i++)
@@ -441,7 +448,7 @@ marked_roles(const char *privilege, int *n)
 	Datum		arg = CStringGetTextDatum(privilege);
 	Oid		   *roles;
 
-	profile_exec(&marked_plan, &arg, NULL, true, 0);
+	profile_exec_latest(&marked_plan, &arg, NULL, true, 0);
 	*n = (int) SPI_processed;
 	roles = MemoryContextAlloc(cache_cxt, sizeof(Oid) * Max(*n, 1));
 	for (int i = 0; i < *n; i++)
@@ -498,7 +505,7 @@ profile_lookup_client(const char *name, size_t len)
 	if (e)
 		return e->id;
 	arg = PointerGetDatum(cstring_to_text_with_len(name, len));
-	profile_exec(&client_plan, &arg, NULL, true, 1);
+	profile_exec_latest(&client_plan, &arg, NULL, true, 1);
 	if (SPI_processed == 0)
 		return -1;
 	e = hash_search(client_cache, key, HASH_ENTER, NULL);
@@ -514,6 +521,13 @@ profile_tenants_relid(void)
 	return watched[0];
 }
 
+/* profile_data.profiles, as of the last profile_cache_begin. */
+Oid
+profile_profiles_relid(void)
+{
+	return profiles_relid;
+}
+
 /*
  * The tenant whose id a stored row names.  NULL if no tenant has that id;
  * a tenant whose stored name breaks the name rule (possible only behind
@@ -525,7 +539,7 @@ profile_tenant_by_id(int64 tenant_id)
 	Datum		arg = Int64GetDatum(tenant_id);
 	char	   *name;
 
-	profile_exec(&tenant_name_plan, &arg, NULL, true, 1);
+	profile_exec_latest(&tenant_name_plan, &arg, NULL, true, 1);
 	if (SPI_processed == 0)
 		return NULL;
 	name = profile_spi_text(0, 1, "tenants");

@@ -38,5 +38,6 @@ extern int64 profile_lookup_client(const char *name, size_t len);
 extern bool profile_is_admin_role(Oid roleid);
 extern bool profile_trusts_claims(Oid roleid);
 extern Oid	profile_tenants_relid(void);
+extern Oid	profile_profiles_relid(void);
 
 #endif							/* PROFILE_CACHE_H */

@@ -39,6 +39,8 @@ settings_defaults(TenantInfo *t)
 	t->verification_ttl = pstrdup("24 hours");
 	t->per_second = 10;
 	t->per_minute = 150;
+	t->confusable = false;
+	t->phone_types = -1;
 }
 
 static char *
@@ -110,6 +112,14 @@ check_field_name(const char *s, size_t len)
 	static const PeRule r = {"format", "each entry must be a canonical profile field name"};
 
 	return pe_field_by_name(s, len) < 0 ? &r : NULL;
+}
+
+static const PeRule *
+check_phone_type(const char *s, size_t len)
+{
+	static const PeRule r = {"format", "each entry must be a phone number type: mobile, fixed_line, fixed_line_or_mobile, toll_free, premium_rate, shared_cost, voip, personal_number, pager, uan or voicemail"};
+
+	return pe_phone_type_lookup(s, len) < 0 ? &r : NULL;
 }
 
 static bool
@@ -298,6 +308,33 @@ profile_parse_settings(Jsonb *settings, TenantInfo *t, FieldErrors *errs,
 			case PE_S_RATE_LIMIT:
 				parse_rate_limit(&v, t, errs, field);
 				break;
+			case PE_S_USERNAME_UNIQUENESS:
+				if (v.type == jbvString && v.val.string.len == 8 &&
+					memcmp(v.val.string.val, "casefold", 8) == 0)
+					t->confusable = false;
+				else if (v.type == jbvString && v.val.string.len == 10 &&
+						 memcmp(v.val.string.val, "confusable", 10) == 0)
+					t->confusable = true;
+				else
+					profile_add_error(errs, field, "format",
+									  "must be \"casefold\" or \"confusable\"");
+				break;
+			case PE_S_PHONE_TYPES:
+				if (v.type == jbvNull)
+					t->phone_types = -1;
+				else
+				{
+					int			n;
+					char	  **names;
+
+					if (string_array(&v, check_phone_type, errs, field, &n, &names))
+					{
+						t->phone_types = 0;
+						for (int i = 0; i < n; i++)
+							t->phone_types |= 1 << pe_phone_type_lookup(names[i], strlen(names[i]));
+					}
+				}
+				break;
 			default:
 				profile_add_error(errs, field, "unknown", "is not a known setting");
 				break;
@@ -371,6 +408,19 @@ profile_settings_jsonb(const TenantInfo *t)
 	profile_push_text(&st, "verification_url", t->verification_url);
 	push_string_array(&st, "default_roles", t->n_default_roles, t->default_roles);
 	push_string_array(&st, "allowed_roles", t->n_allowed_roles, t->allowed_roles);
+	profile_push_text(&st, "username_uniqueness", t->confusable ? "confusable" : "casefold");
+	if (t->phone_types < 0)
+		profile_push_null(&st, "phone_types");
+	else
+	{
+		char	   *types[PE_PHONE__COUNT];
+		int			n = 0;
+
+		for (int i = 0; i < PE_PHONE__COUNT; i++)
+			if (t->phone_types & (1 << i))
+				types[n++] = (char *) pe_phone_type_names[i];
+		push_string_array(&st, "phone_types", n, types);
+	}
 	profile_push_key(&st, "rate_limit");
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	profile_push_int(&st, "per_second", t->per_second);

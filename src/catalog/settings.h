@@ -34,6 +34,8 @@ typedef struct TenantInfo
 	char	  **allowed_roles;
 	int32		per_second;
 	int32		per_minute;
+	bool		confusable;		/* username_uniqueness = "confusable" */
+	int32		phone_types;	/* bit per PePhoneType allowed; -1: any */
 } TenantInfo;
 
 extern bool profile_parse_settings(Jsonb *settings, TenantInfo *out,

@@ -192,7 +192,32 @@ const char *const pe_setting_names[PE_S__COUNT] = {
 	[PE_S_ALLOWED_ROLES] = "allowed_roles",
 	[PE_S_RATE_LIMIT] = "rate_limit",
 	[PE_S_VERIFICATION_URL] = "verification_url",
+	[PE_S_USERNAME_UNIQUENESS] = "username_uniqueness",
+	[PE_S_PHONE_TYPES] = "phone_types",
 };
+
+const char *const pe_phone_type_names[PE_PHONE__COUNT] = {
+	[PE_PHONE_FIXED_LINE] = "fixed_line",
+	[PE_PHONE_MOBILE] = "mobile",
+	[PE_PHONE_FIXED_LINE_OR_MOBILE] = "fixed_line_or_mobile",
+	[PE_PHONE_TOLL_FREE] = "toll_free",
+	[PE_PHONE_PREMIUM_RATE] = "premium_rate",
+	[PE_PHONE_SHARED_COST] = "shared_cost",
+	[PE_PHONE_VOIP] = "voip",
+	[PE_PHONE_PERSONAL_NUMBER] = "personal_number",
+	[PE_PHONE_PAGER] = "pager",
+	[PE_PHONE_UAN] = "uan",
+	[PE_PHONE_VOICEMAIL] = "voicemail",
+};
+
+int
+pe_phone_type_lookup(const char *name, size_t len)
+{
+	for (int i = 0; i < PE_PHONE__COUNT; i++)
+		if (keycmp(name, len, pe_phone_type_names[i]) == 0)
+			return i;
+	return -1;
+}
 
 int
 pe_setting_lookup(const char *key, size_t len)

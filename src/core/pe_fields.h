@@ -148,10 +148,36 @@ typedef enum PeSetting
 	PE_S_ALLOWED_ROLES,
 	PE_S_RATE_LIMIT,
 	PE_S_VERIFICATION_URL,
+	PE_S_USERNAME_UNIQUENESS,
+	PE_S_PHONE_TYPES,
 	PE_S__COUNT
 } PeSetting;
 
 extern const char *const pe_setting_names[PE_S__COUNT];
+
+/*
+ * Phone number types, as libphonenumber determines them; the names are
+ * the tenant setting phone_types's.
+ */
+typedef enum PePhoneType
+{
+	PE_PHONE_FIXED_LINE,
+	PE_PHONE_MOBILE,
+	PE_PHONE_FIXED_LINE_OR_MOBILE,
+	PE_PHONE_TOLL_FREE,
+	PE_PHONE_PREMIUM_RATE,
+	PE_PHONE_SHARED_COST,
+	PE_PHONE_VOIP,
+	PE_PHONE_PERSONAL_NUMBER,
+	PE_PHONE_PAGER,
+	PE_PHONE_UAN,
+	PE_PHONE_VOICEMAIL,
+	PE_PHONE__COUNT,
+	PE_PHONE_UNKNOWN = -1
+} PePhoneType;
+
+extern const char *const pe_phone_type_names[PE_PHONE__COUNT];
+extern int	pe_phone_type_lookup(const char *name, size_t len);
 extern int	pe_setting_lookup(const char *key, size_t len);
 
 #endif							/* PE_FIELDS_H */

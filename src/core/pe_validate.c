@@ -40,8 +40,6 @@ RULE(r_type_array, "type", "must be an array");
 RULE(r_type_object, "type", "must be an object or a string holding a JSON object");
 RULE(r_type_enabled, "type", "must be a boolean or \"true\"/\"false\"");
 RULE(r_type_roles, "type", "must be an array of strings or a comma-separated string");
-RULE(r_username_len, "length", "must be 5 to 128 characters");
-RULE(r_username_chars, "format", "must not contain whitespace or control characters");
 RULE(r_password_len, "length", "must be 8 to 128 characters");
 RULE(r_text_len_1_256, "length", "must be 1 to 256 characters");
 RULE(r_text_len_128, "length", "must be at most 128 characters");
@@ -125,15 +123,6 @@ is_control(uint32_t c)
 	return c < 0x20 || (c >= 0x7F && c <= 0x9F);
 }
 
-/* Unicode White_Space, control characters aside. */
-static bool
-is_space(uint32_t c)
-{
-	return c == 0x20 || c == 0xA0 || c == 0x1680 ||
-		(c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-		c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
 const PeRule *
 pe_check_type(PeFieldType type, PeJsonKind kind)
 {
@@ -156,24 +145,6 @@ pe_check_type(PeFieldType type, PeJsonKind kind)
 		default:
 			return kind == PE_JSON_STRING ? NULL : &r_type_string;
 	}
-}
-
-const PeRule *
-pe_check_username(const char *s, size_t len)
-{
-	size_t		n = 0;
-
-	for (size_t i = 0; i < len;)
-	{
-		uint32_t	c = utf8_next(s, len, &i);
-
-		if (is_control(c) || is_space(c))
-			return &r_username_chars;
-		n++;
-	}
-	if (n < 5 || n > 128)
-		return &r_username_len;
-	return NULL;
 }
 
 const PeRule *
@@ -597,7 +568,7 @@ days_from_civil(int64_t y, int m, int d)
 }
 
 bool
-pe_parse_iso8601(const char *s, size_t len, int64_t *unix_us)
+pe_parse_rfc3339(const char *s, size_t len, int64_t *unix_us)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	size_t		i = 0;
@@ -606,65 +577,59 @@ pe_parse_iso8601(const char *s, size_t len, int64_t *unix_us)
 				d,
 				h,
 				mi,
-				sec = 0,
+				sec,
 				oh = 0,
 				om = 0;
 	int64_t		frac = 0;
-	int			sign;
+	int			sign = 0;
 
+	/* full-date "T" partial-time: seconds required */
 	if (!digits(s, len, &i, 4, &y) || i >= len || s[i++] != '-' ||
 		!digits(s, len, &i, 2, &mo) || i >= len || s[i++] != '-' ||
 		!digits(s, len, &i, 2, &d) || i >= len || (s[i] != 'T' && s[i] != 't') ||
 		(++i, !digits(s, len, &i, 2, &h)) || i >= len || s[i++] != ':' ||
-		!digits(s, len, &i, 2, &mi))
+		!digits(s, len, &i, 2, &mi) || i >= len || s[i++] != ':' ||
+		!digits(s, len, &i, 2, &sec))
 		return false;
-	if (i < len && s[i] == ':')
+	if (i < len && s[i] == '.')
 	{
-		i++;
-		if (!digits(s, len, &i, 2, &sec))
-			return false;
-		if (i < len && (s[i] == '.' || s[i] == ','))
-		{
-			int64_t		scale = 100000;
-			size_t		start = ++i;
+		int64_t		scale = 100000;
+		size_t		start = ++i;
 
-			for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			{
-				frac += (s[i] - '0') * scale;
-				scale /= 10;
-			}
-			if (i == start)
-				return false;
+		/* digits past microseconds are read and dropped */
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+		{
+			frac += (s[i] - '0') * scale;
+			scale /= 10;
 		}
+		if (i == start)
+			return false;
 	}
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
 		(mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) ||
 		h > 23 || mi > 59 || sec > 60)
 		return false;
 
-	/* the offset is required */
+	/* time-offset: "Z" or +HH:MM / -HH:MM, required */
 	if (i >= len)
 		return false;
 	if (s[i] == 'Z' || s[i] == 'z')
-	{
-		sign = 0;
 		i++;
-	}
 	else if (s[i] == '+' || s[i] == '-')
 	{
 		sign = s[i++] == '-' ? -1 : 1;
-		if (!digits(s, len, &i, 2, &oh))
-			return false;
-		if (i < len && s[i] == ':')
-			i++;
-		if (i < len && !digits(s, len, &i, 2, &om))
-			return false;
-		if (oh > 23 || om > 59)
+		if (!digits(s, len, &i, 2, &oh) || i >= len || s[i++] != ':' ||
+			!digits(s, len, &i, 2, &om) || oh > 23 || om > 59)
 			return false;
 	}
 	else
 		return false;
 	if (i != len)
+		return false;
+
+	/* a leap second is the last second of a UTC day */
+	if (sec == 60 &&
+		((h * 60 + mi - sign * (oh * 60 + om)) % 1440 + 1440) % 1440 != 23 * 60 + 59)
 		return false;
 
 	*unix_us = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) -

@@ -53,7 +53,6 @@ extern int	pe_dedupe(const char **s, int *len, int n, PeSpan *scratch);
 
 /* Validators.  NULL means the value is acceptable. */
 extern const PeRule *pe_check_type(PeFieldType type, PeJsonKind kind);
-extern const PeRule *pe_check_username(const char *s, size_t len);
 extern const PeRule *pe_check_password(const char *s, size_t len);
 extern const PeRule *pe_check_text(const PeFieldDef *def,
 								   const char *s, size_t len);
@@ -94,10 +93,12 @@ extern const PeRule *pe_normalize_country(const char *s, size_t len, char *out);
 extern bool pe_parse_uuid(const char *s, size_t len, uint8_t *out);
 
 /*
- * Parse an ISO 8601 date-time that carries its UTC offset:
- * YYYY-MM-DDTHH:MM[:SS[.fraction]] then Z, +HH:MM, -HH:MM, +HHMM or +HH.
- * The fraction keeps microseconds.  Out: microseconds since 1970-01-01 UTC.
+ * Parse an RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.fraction] then Z,
+ * +HH:MM or -HH:MM ("T" and "Z" in either case); seconds 60 only for the
+ * last second of a UTC day, which counts as the first of the next (as in
+ * PostgreSQL).  The fraction keeps microseconds.  Out: microseconds since
+ * 1970-01-01 UTC.
  */
-extern bool pe_parse_iso8601(const char *s, size_t len, int64_t *unix_us);
+extern bool pe_parse_rfc3339(const char *s, size_t len, int64_t *unix_us);
 
 #endif							/* PE_VALIDATE_H */

@@ -20,6 +20,7 @@
 #include "access/xact.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -99,6 +100,18 @@ profile_call_begin(ApiCall *ctx, const char *writer)
 	ctx->now = GetCurrentTransactionStartTimestamp();
 	ctx->caller = GetUserId();
 	profile_begin_as_owner(&ctx->owner);
+
+	/*
+	 * A writer locks profile_data.profiles before it reads any tenant: taking
+	 * the lock delivers the invalidations of every transaction committed
+	 * before, so the settings it then reads are those its rows must meet (a
+	 * change of username_uniqueness waits for writers, api/admin.c).
+	 */
+	if (writer)
+	{
+		LockRelationOid(profile_profiles_relid(), RowExclusiveLock);
+		profile_cache_begin();
+	}
 }
 
 /*

@@ -31,6 +31,7 @@
 
 #include "base/crypto.h"
 #include "base/json.h"
+#include "core/pe_identity.h"
 #include "core/pe_json.h"
 #include "core/pe_url.h"
 #include "core/pe_validate.h"
@@ -207,8 +208,15 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
 	switch (def->type)
 	{
 		case PE_T_USERNAME:
-			r = pe_check_username(s, len);
-			break;
+			{
+				PeUsername *u = palloc(sizeof(PeUsername));
+
+				r = pe_username_check(s, len, u);
+				if (r == &pe_rule_internal)
+					elog(ERROR, "could not check a username: ICU failed");
+				norm = u->nfc;	/* stored in NFC */
+				break;
+			}
 		case PE_T_PASSWORD:
 			r = pe_check_password(s, len);
 			break;
@@ -486,6 +494,15 @@ profile_row_from_tuple(HeapTuple tup, TupleDesc desc, ProfileRow *row)
 	row->updated_at = DatumGetTimestampTz(required_column(tup, desc, "updated_at"));
 	row->first_login_at = optional_timestamp(tup, desc, "first_login_at");
 	row->last_login_at = optional_timestamp(tup, desc, "last_login_at");
+	/* the keys as stored */
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+	{
+		int			attno = SPI_fnumber(desc, profile_key_columns[k]);
+
+		row->keynull[k] = true;
+		if (attno > 0)
+			row->keys[k] = heap_getattr(tup, attno, desc, &row->keynull[k]);
+	}
 }
 
 /* integer[] or string[] fields */
@@ -784,6 +801,131 @@ profile_start_unverified(ProfileRow *row, const TenantInfo *tenant)
 	{
 		row->values[PE_F_ENABLED] = BoolGetDatum(false);
 		row->isnull[PE_F_ENABLED] = false;
+	}
+}
+
+/* The columns of the identity keys, by ProfileKey. */
+const char *const profile_key_columns[PROFILE_N_KEYS] = {
+	[PROFILE_KEY_USERNAME] = "username_key",
+	[PROFILE_KEY_SKELETON] = "username_skeleton",
+	[PROFILE_KEY_EMAIL] = "email_key",
+	[PROFILE_KEY_PHONE] = "phone_key",
+};
+
+/* text of len bytes as a Datum; NULL-safe on the key's absence. */
+static void
+set_key(ProfileRow *row, ProfileKey k, const char *s, int len)
+{
+	row->keynull[k] = len < 0;
+	row->keys[k] = len < 0 ? (Datum) 0 :
+		PointerGetDatum(cstring_to_text_with_len(s, len));
+}
+
+/*
+ * The keys by which a profile is unique in its tenant, from its values
+ * (README, "Identity"): the username's NFKC_Casefold key (and, in a tenant
+ * with username_uniqueness "confusable", that key's UTS #39 skeleton), the
+ * email lower-cased in ASCII, the phone number in E.164.  Every path that
+ * stores or looks up a profile computes them here, so the same value
+ * always gets the same key, whatever the database's locale.
+ */
+void
+profile_identity_keys(ProfileRow *row, const TenantInfo *tenant)
+{
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+		set_key(row, k, NULL, -1);
+	if (!row->isnull[PE_F_USERNAME])
+	{
+		text	   *t = DatumGetTextPP(row->values[PE_F_USERNAME]);
+		size_t		cap = PE_USERNAME_BUF * 3 + 1;
+		char	   *key = palloc(cap);
+		int			n = pe_username_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), key, cap);
+
+		if (n < 0)
+			ereport(ERROR,
+					errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("a username is too long to be compared"));
+		set_key(row, PROFILE_KEY_USERNAME, key, n);
+		if (tenant->confusable)
+		{
+			char	   *skeleton = palloc(cap * 2);
+
+			n = pe_username_skeleton(key, n, skeleton, cap * 2);
+			if (n < 0)
+				ereport(ERROR,
+						errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("a username is too long to be compared"));
+			set_key(row, PROFILE_KEY_SKELETON, skeleton, n);
+		}
+	}
+	if (!row->isnull[PE_F_EMAIL])
+	{
+		text	   *t = DatumGetTextPP(row->values[PE_F_EMAIL]);
+		size_t		len = VARSIZE_ANY_EXHDR(t);
+		char	   *key = palloc(len + 1);
+
+		pe_email_key(VARDATA_ANY(t), len, key);
+		set_key(row, PROFILE_KEY_EMAIL, key, len);
+	}
+	if (!row->isnull[PE_F_PHONE])
+	{
+		row->keys[PROFILE_KEY_PHONE] = row->values[PE_F_PHONE];
+		row->keynull[PROFILE_KEY_PHONE] = false;
+	}
+}
+
+/*
+ * The keys of a changed row: computed anew for the fields the change
+ * touched (changed[], by PeField), kept as stored for the others, so that a
+ * row an upgrade listed as colliding (its key left null) keeps working.
+ * Such a row's own key is offered in reclaim[]: it takes it once no other
+ * profile holds it (store/profiles.c, profile_reclaim_keys).  The skeleton
+ * follows the username's key and the tenant's setting.
+ */
+void
+profile_rekey(ProfileRow *row, const TenantInfo *tenant, const bool *changed)
+{
+	static const struct
+	{
+		ProfileKey	key;
+		PeField		field;
+	}			kept[] = {
+		{PROFILE_KEY_USERNAME, PE_F_USERNAME},
+		{PROFILE_KEY_EMAIL, PE_F_EMAIL},
+		{PROFILE_KEY_PHONE, PE_F_PHONE},
+	};
+	Datum		stored[PROFILE_N_KEYS];
+	bool		stored_null[PROFILE_N_KEYS];
+
+	memcpy(stored, row->keys, sizeof(stored));
+	memcpy(stored_null, row->keynull, sizeof(stored_null));
+	profile_identity_keys(row, tenant);
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+		row->reclaim_null[k] = true;
+	for (int i = 0; i < lengthof(kept); i++)
+	{
+		ProfileKey	k = kept[i].key;
+
+		if (changed[kept[i].field])
+			continue;
+		if (stored_null[k] && !row->keynull[k])
+		{
+			row->reclaim[k] = row->keys[k];
+			row->reclaim_null[k] = false;
+		}
+		row->keys[k] = stored[k];
+		row->keynull[k] = stored_null[k];
+	}
+	/* a username without its key has no skeleton either */
+	if (row->keynull[PROFILE_KEY_USERNAME])
+	{
+		if (!row->reclaim_null[PROFILE_KEY_USERNAME])
+		{
+			row->reclaim[PROFILE_KEY_SKELETON] = row->keys[PROFILE_KEY_SKELETON];
+			row->reclaim_null[PROFILE_KEY_SKELETON] = row->keynull[PROFILE_KEY_SKELETON];
+		}
+		row->keys[PROFILE_KEY_SKELETON] = (Datum) 0;
+		row->keynull[PROFILE_KEY_SKELETON] = true;
 	}
 }
 

@@ -30,6 +30,18 @@ typedef struct ProfileInput
 	FieldErrors errs;			/* unknown keys, alias conflicts */
 } ProfileInput;
 
+/* The identity keys of a profile, each in a column of its own. */
+typedef enum ProfileKey
+{
+	PROFILE_KEY_USERNAME,
+	PROFILE_KEY_SKELETON,		/* only in "confusable" tenants */
+	PROFILE_KEY_EMAIL,
+	PROFILE_KEY_PHONE,
+	PROFILE_N_KEYS
+}			ProfileKey;
+
+extern const char *const profile_key_columns[PROFILE_N_KEYS];
+
 /* A profile as its columns: what is stored, and the result's input. */
 typedef struct ProfileRow
 {
@@ -42,6 +54,10 @@ typedef struct ProfileRow
 	Datum		values[PE_F__COUNT];	/* indexed by PeField, column types */
 	bool		isnull[PE_F__COUNT];
 	const char *phone_country;	/* the country the phone number gives */
+	Datum		keys[PROFILE_N_KEYS];	/* profile_identity_keys */
+	bool		keynull[PROFILE_N_KEYS];
+	Datum		reclaim[PROFILE_N_KEYS];	/* profile_rekey: keys a listed */
+	bool		reclaim_null[PROFILE_N_KEYS];	/* row may take if free */
 	bool		verified;
 	TimestampTz created_at;
 	TimestampTz updated_at;
@@ -70,6 +86,9 @@ extern void profile_check_contact(const bool *has, FieldErrors *errs);
 extern bool profile_missing_complete(const TenantInfo *tenant, const bool *has,
 									 FieldErrors *errs);
 extern void profile_start_unverified(ProfileRow *row, const TenantInfo *tenant);
+extern void profile_identity_keys(ProfileRow *row, const TenantInfo *tenant);
+extern void profile_rekey(ProfileRow *row, const TenantInfo *tenant,
+						  const bool *changed);
 extern void profile_hash_row_password(ProfileRow *row);
 
 #endif							/* PROFILE_FIELDS_H */

@@ -37,8 +37,8 @@
 #include "base/json.h"
 #include "store/profiles.h"
 
-#define N_INSERT_ARGS (PE_F__COUNT - PE_F_USERNAME + 6)
-#define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 5)
+#define N_INSERT_ARGS (PE_F__COUNT - PE_F_USERNAME + 6 + PROFILE_N_KEYS)
+#define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 5 + PROFILE_N_KEYS)
 
 static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
 static SavedPlan update_plan = {NULL, N_UPDATE_ARGS};
@@ -53,15 +53,56 @@ static SavedPlan select_plan = {
 static SavedPlan probe_plan = {
 	"SELECT"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-	"   AND pg_catalog.lower(username) OPERATOR(pg_catalog.=) pg_catalog.lower($2)"
-	"   AND ($5 IS NULL OR id OPERATOR(pg_catalog.<>) $5)),"
+	"   AND username_key OPERATOR(pg_catalog.=) $2"
+	"   AND ($6 IS NULL OR id OPERATOR(pg_catalog.<>) $6)),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-	"   AND pg_catalog.lower(email) OPERATOR(pg_catalog.=) pg_catalog.lower($3)"
-	"   AND ($5 IS NULL OR id OPERATOR(pg_catalog.<>) $5)),"
+	"   AND username_skeleton OPERATOR(pg_catalog.=) $3"
+	"   AND ($6 IS NULL OR id OPERATOR(pg_catalog.<>) $6)),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-	"   AND mobile_phone_number OPERATOR(pg_catalog.=) $4"
-	"   AND ($5 IS NULL OR id OPERATOR(pg_catalog.<>) $5))",
-	5, {INT8OID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}
+	"   AND email_key OPERATOR(pg_catalog.=) $4"
+	"   AND ($6 IS NULL OR id OPERATOR(pg_catalog.<>) $6)),"
+	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	"   AND phone_key OPERATOR(pg_catalog.=) $5"
+	"   AND ($6 IS NULL OR id OPERATOR(pg_catalog.<>) $6))",
+	6, {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}
+};
+
+/*
+ * Profile ids are unique across tenants (contract §1): each is claimed in
+ * profile_data.profile_ids, keyed by the id alone, in the transaction that
+ * stores the profile.  Of two transactions that claim one id at once, the
+ * second waits on the primary key and then finds it taken.  An id stays
+ * claimed after its profile is deleted or erased: ids are never reused.
+ */
+static SavedPlan claim_id_plan = {
+	"INSERT INTO profile_data.profile_ids (id, tenant_id, claimed_at) VALUES ($1, $2, $3)"
+	" ON CONFLICT (id) DO NOTHING",
+	3, {UUIDOID, INT8OID, TIMESTAMPTZOID}
+};
+
+/*
+ * Usernames of a tenant whose UTS #39 skeletons are equal, grouped: what a
+ * switch to username_uniqueness "confusable" would have to refuse.  Rows
+ * an upgrade listed as colliding (their username_key left null) take no
+ * part; they stay listed in profile_data.identity_conflicts.
+ */
+static SavedPlan skeleton_groups_plan = {
+	"SELECT pg_catalog.array_to_string("
+	"   pg_catalog.array_agg(id ORDER BY created_at, id), ', ')"
+	"  FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND username_key IS NOT NULL"
+	" GROUP BY profile_data.username_skeleton(username_key)"
+	" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1"
+	" ORDER BY pg_catalog.min(created_at)"
+	" LIMIT $2",
+	2, {INT8OID, INT4OID}
+};
+
+/* Every username of a tenant again, so that the row trigger rekeys it. */
+static SavedPlan rekey_usernames_plan = {
+	"UPDATE profile_data.profiles SET username = username"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND username IS NOT NULL",
+	1, {INT8OID}
 };
 
 /*
@@ -93,6 +134,11 @@ build_insert_plan(void)
 	insert_plan.argtypes[n++] = BOOLOID;
 	insert_plan.argtypes[n++] = TIMESTAMPTZOID;
 	insert_plan.argtypes[n++] = TIMESTAMPTZOID;
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+	{
+		appendStringInfo(&cols, ", %s", profile_key_columns[k]);
+		insert_plan.argtypes[n++] = TEXTOID;
+	}
 	Assert(n == N_INSERT_ARGS);
 	for (int i = 1; i <= n; i++)
 		appendStringInfo(&vals, i > 1 ? ", $%d" : "$%d", i);
@@ -129,6 +175,12 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh)
 	values[n++] = BoolGetDatum(row->verified);
 	values[n++] = TimestampTzGetDatum(row->created_at);
 	values[n++] = TimestampTzGetDatum(row->updated_at);
+	for (int k = 0; k < PROFILE_N_KEYS; k++, n++)
+	{
+		values[n] = row->keys[k];
+		if (row->keynull[k])
+			nulls[n] = 'n';
+	}
 
 	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, fresh);
 	profile_exec(&insert_plan, values, nulls, false, 0);
@@ -136,37 +188,130 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh)
 }
 
 /*
- * Which of username, email and phone (values indexed by PeField) does
- * another profile of the tenant hold?  NULL if none; exclude: the row
+ * Which of username, email and phone (by their keys, profile_identity_keys)
+ * does another profile of the tenant hold?  NULL if none; exclude: the row
  * itself, for an update.  SPI must be connected.
  */
 const char *
-profile_taken_field(int64 tenant_id, const Datum *values, const bool *isnull,
+profile_taken_field(int64 tenant_id, const ProfileRow *row,
 					const pg_uuid_t *exclude)
 {
-	static const PeField probed[] = {PE_F_USERNAME, PE_F_EMAIL, PE_F_PHONE};
-	Datum		args[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	static const char *const fields[PROFILE_N_KEYS] = {
+		[PROFILE_KEY_USERNAME] = "username",
+		[PROFILE_KEY_SKELETON] = "username",
+		[PROFILE_KEY_EMAIL] = "email",
+		[PROFILE_KEY_PHONE] = "mobile_phone_number",
+	};
+	Datum		args[2 + PROFILE_N_KEYS];
+	char		nulls[2 + PROFILE_N_KEYS];
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = Int64GetDatum(tenant_id);
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+	{
+		args[k + 1] = row->keys[k];
+		nulls[k + 1] = row->keynull[k] ? 'n' : ' ';
+	}
+	args[1 + PROFILE_N_KEYS] = exclude ? UUIDPGetDatum(exclude) : (Datum) 0;
+	nulls[1 + PROFILE_N_KEYS] = exclude ? ' ' : 'n';
+	profile_exec(&probe_plan, args, nulls, false, 1);
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+		if (DatumGetBool(profile_spi_required(0, k + 1, "profiles")))
+			return fields[k];
+	return NULL;
+}
+
+/*
+ * Give a row the keys profile_rekey offers it (reclaim[]) where no other
+ * profile of the tenant holds them: a row an upgrade listed as colliding
+ * gets its key at its first write after the collision was resolved.
+ */
+void
+profile_reclaim_keys(int64 tenant_id, ProfileRow *row)
+{
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+	{
+		ProfileRow	probe;
+
+		if (k == PROFILE_KEY_SKELETON || row->reclaim_null[k])
+			continue;
+		memset(&probe, 0, sizeof(probe));
+		for (int j = 0; j < PROFILE_N_KEYS; j++)
+			probe.keynull[j] = true;
+		probe.keys[k] = row->reclaim[k];
+		probe.keynull[k] = false;
+		if (k == PROFILE_KEY_USERNAME)
+		{
+			probe.keys[PROFILE_KEY_SKELETON] = row->reclaim[PROFILE_KEY_SKELETON];
+			probe.keynull[PROFILE_KEY_SKELETON] = row->reclaim_null[PROFILE_KEY_SKELETON];
+		}
+		if (profile_taken_field(tenant_id, &probe, &row->id) != NULL)
+			continue;
+		row->keys[k] = probe.keys[k];
+		row->keynull[k] = false;
+		if (k == PROFILE_KEY_USERNAME)
+		{
+			row->keys[PROFILE_KEY_SKELETON] = probe.keys[PROFILE_KEY_SKELETON];
+			row->keynull[PROFILE_KEY_SKELETON] = probe.keynull[PROFILE_KEY_SKELETON];
+		}
+	}
+}
+
+/*
+ * Claim a profile id for a tenant (see claim_id_plan); false if some
+ * profile, in any tenant, has it already.
+ */
+bool
+profile_claim_id(const pg_uuid_t *id, int64 tenant_id, TimestampTz now)
+{
+	Datum		args[3];
+
+	args[0] = UUIDPGetDatum(id);
+	args[1] = Int64GetDatum(tenant_id);
+	args[2] = TimestampTzGetDatum(now);
+	profile_exec(&claim_id_plan, args, NULL, false, 0);
+	return SPI_processed == 1;
+}
+
+/*
+ * Up to max groups of profiles of a tenant whose usernames have equal
+ * skeletons, each as its profile ids (oldest first, comma-separated) in
+ * the current memory context; their number.
+ */
+int
+profile_skeleton_groups(int64 tenant_id, char **groups, int max)
+{
+	Datum		args[2];
+	MemoryContext cxt = CurrentMemoryContext;
+	int			n;
 
 	args[0] = Int64GetDatum(tenant_id);
-	for (int i = 0; i < 3; i++)
+	args[1] = Int32GetDatum(max);
+	profile_exec_latest(&skeleton_groups_plan, args, NULL, true, max);
+	n = (int) SPI_processed;
+	for (int i = 0; i < n; i++)
 	{
-		args[i + 1] = values[probed[i]];
-		if (isnull[probed[i]])
-			nulls[i + 1] = 'n';
-	}
-	args[4] = exclude ? UUIDPGetDatum(exclude) : (Datum) 0;
-	nulls[4] = exclude ? ' ' : 'n';
-	profile_exec(&probe_plan, args, nulls, false, 1);
-	for (int i = 0; i < 3; i++)
-	{
-		bool		null;
+		char	   *ids = profile_spi_text(i, 1, "profiles");
 
-		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-									   SPI_tuptable->tupdesc, i + 1, &null)))
-			return pe_fields[probed[i]].name;
+		groups[i] = MemoryContextStrdup(cxt, ids);
 	}
-	return NULL;
+	return n;
+}
+
+/*
+ * Recompute the identity keys of every username of a tenant (after its
+ * username_uniqueness changed): a no-op update of each username, which the
+ * row trigger (api/rowcheck.c) rekeys, and the audit trigger leaves out
+ * because only derived keys changed.  Both statements here run under a
+ * lock that waited for every writer of profiles, so they see the latest
+ * rows.
+ */
+void
+profile_rekey_usernames(int64 tenant_id)
+{
+	Datum		arg = Int64GetDatum(tenant_id);
+
+	profile_exec_latest(&rekey_usernames_plan, &arg, NULL, false, 0);
 }
 
 /*
@@ -177,10 +322,10 @@ profile_taken_field(int64 tenant_id, const Datum *values, const bool *isnull,
  */
 void
 profile_raise_if_taken(const pg_uuid_t *trace_id, int64 tenant_id,
-					   const Datum *values, const bool *isnull,
-					   const pg_uuid_t *exclude, const char *fallback)
+					   const ProfileRow *row, const pg_uuid_t *exclude,
+					   const char *fallback)
 {
-	const char *field = profile_taken_field(tenant_id, values, isnull, exclude);
+	const char *field = profile_taken_field(tenant_id, row, exclude);
 
 	if (field == NULL)
 		field = fallback;
@@ -231,6 +376,11 @@ build_update_plan(void)
 	appendStringInfo(&sql, ", verified = $%d", ++n);
 	update_plan.argtypes[n] = TIMESTAMPTZOID;
 	appendStringInfo(&sql, ", updated_at = $%d", ++n);
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+	{
+		update_plan.argtypes[n] = TEXTOID;
+		appendStringInfo(&sql, ", %s = $%d", profile_key_columns[k], ++n);
+	}
 	appendStringInfoString(&sql, " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 						   " AND id OPERATOR(pg_catalog.=) $2");
 	Assert(n == N_UPDATE_ARGS);
@@ -261,6 +411,12 @@ profile_update_row(const ApiCall *ctx, const ProfileRow *row)
 	}
 	args[n++] = BoolGetDatum(row->verified);
 	args[n++] = TimestampTzGetDatum(row->updated_at);
+	for (int k = 0; k < PROFILE_N_KEYS; k++, n++)
+	{
+		args[n] = row->keys[k];
+		if (row->keynull[k])
+			nulls[n] = 'n';
+	}
 	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, false);
 	if (profile_exec(&update_plan, args, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update profile");

@@ -12,13 +12,17 @@
 #include "model/fields.h"
 
 extern bool profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh);
-extern const char *profile_taken_field(int64 tenant_id, const Datum *values,
-									   const bool *isnull, const pg_uuid_t *exclude);
+extern const char *profile_taken_field(int64 tenant_id, const ProfileRow *row,
+									   const pg_uuid_t *exclude);
 extern void profile_raise_if_taken(const pg_uuid_t *trace_id, int64 tenant_id,
-								   const Datum *values, const bool *isnull,
-								   const pg_uuid_t *exclude, const char *fallback);
+								   const ProfileRow *row, const pg_uuid_t *exclude,
+								   const char *fallback);
+extern void profile_reclaim_keys(int64 tenant_id, ProfileRow *row);
+extern bool profile_claim_id(const pg_uuid_t *id, int64 tenant_id, TimestampTz now);
 extern bool profile_select_for_update(int64 tenant_id, const pg_uuid_t *id,
 									  ProfileRow *row);
+extern int	profile_skeleton_groups(int64 tenant_id, char **groups, int max);
+extern void profile_rekey_usernames(int64 tenant_id);
 extern void profile_update_row(const ApiCall *ctx, const ProfileRow *row);
 
 #endif							/* PROFILE_STORE_PROFILES_H */

@@ -20,6 +20,7 @@
 
 #include "pe_errors.h"
 #include "pe_fields.h"
+#include "pe_identity.h"
 #include "pe_json.h"
 #include "pe_tables.h"
 #include "pe_url.h"
@@ -43,7 +44,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void) pe_field_by_name(s, size);
 	(void) pe_setting_lookup(s, size);
 	(void) pe_utf8_chars(s, size);
-	(void) pe_check_username(s, size);
+	{
+		PeUsername	u;
+
+		(void) pe_username_check(s, size, &u);
+	}
 	(void) pe_check_password(s, size);
 	for (int f = 0; f < PE_F__COUNT; f++)
 		if (pe_fields[f].type == PE_T_TEXT)
@@ -61,7 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int64_t		us;
 
 		(void) pe_parse_uuid(s, size, u);
-		(void) pe_parse_iso8601(s, size, &us);
+		(void) pe_parse_rfc3339(s, size, &us);
 	}
 
 	if (pe_normalize_email(s, size, out) == NULL)

@@ -88,11 +88,52 @@ my $snapshot = q{
 					  FROM profile_data.audit_events) e) || ' ' ||
 		   (SELECT md5(string_agg(s::text, '|' ORDER BY s.tenant_id, s.seal_seq)) FROM profile_data.audit_seals s) || ' ' ||
 		   (SELECT md5(string_agg(t::text, '|' ORDER BY t.id))
-			  FROM (SELECT id, name, settings - '{verification_url}'::text[], created_at, updated_at
+			  FROM (SELECT id, name, settings - '{verification_url,username_uniqueness,phone_types}'::text[], created_at, updated_at
 					  FROM profile_data.tenants) t) || ' ' ||
 		   (SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM profile_data.access_tokens t) || ' ' ||
 		   (SELECT count(*) FROM profile_data.verification_outbox)
 };
+# identities 1.0 let in twice, in a Turkish database (ICU tr-TR, where
+# lower('I') is a dotless i): case, sharp s, NFC/NFD, an invisible
+# character, a mix of scripts, emails, and one id in two tenants
+$node->safe_psql('postgres', q{CREATE DATABASE turkish TEMPLATE template0 ENCODING 'UTF8'
+	LOCALE 'C.UTF-8' LOCALE_PROVIDER icu ICU_LOCALE 'tr-TR'});
+$node->safe_psql('turkish', q{
+	CREATE EXTENSION profile_ext;
+	SELECT profile.create_tenant('tr', '{"required_contract": null}');
+	SELECT profile.create_tenant('tr2', '{"required_contract": null}');
+});
+my @turkish = (
+	[ 'ADMIN_1', 'admin1@example.com' ],
+	[ 'admin_1', 'admin2@example.com' ],
+	[ 'STRASSE_1', 'strasse1@example.com' ],
+	[ "stra\x{df}e_1", 'strasse2@example.com' ],
+	[ "jos\x{e9}_1", 'jose1@example.com' ],
+	[ "jose\x{301}_1", 'jose2@example.com' ],
+	[ "mal\x{200b}lory_1", 'mallory1@example.com' ],
+	[ 'mallory_1', 'mallory2@example.com' ],
+	[ "p\x{430}ypal_1", 'paypal@example.com' ],
+	[ 'irmak_1', 'IRMAK@EXAMPLE.COM' ],
+	[ 'irmak_2', 'irmak@example.com' ],
+	[ 'unique_1', 'unique@example.com' ]);
+foreach my $p (@turkish)
+{
+	my ($u, $e) = @$p;
+	utf8::encode($u);
+	$node->safe_psql('turkish', qq{SELECT profile.create_profile(jsonb_build_object('tenantName', 'tr',
+		'username', '$u', 'email', '$e'))});
+}
+$node->safe_psql('turkish', q{
+	INSERT INTO profile_data.profiles (tenant_id, id, email)
+	SELECT (SELECT id FROM profile_data.tenants WHERE name = 'tr2'), id, 'same-id@example.com'
+	  FROM profile_data.profiles WHERE username = 'unique_1';
+});
+is($node->safe_psql('turkish', q{SELECT count(*) FROM profile_data.profiles}), '13',
+	'1.0 stored every one of them');
+my $turkish_snapshot = q{SELECT md5(string_agg(p::text, '|' ORDER BY p.tenant_id, p.id))
+	FROM (SELECT tenant_id, id, username, email, created_at, updated_at FROM profile_data.profiles) p};
+my $turkish_before = $node->safe_psql('turkish', $turkish_snapshot);
+
 my $before = $node->safe_psql('postgres', $snapshot);
 my $chains_before = $node->safe_psql('postgres', q{SELECT profile.verify_audit_chain('acme')});
 like($chains_before, qr/"ok": true/, '1.0 chains verify under 1.0');
@@ -116,6 +157,54 @@ is($node->safe_psql('postgres', q{SELECT profile.verify_audit_chain('acme')}), $
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_constraint
 	WHERE connamespace = 'profile_data'::regnamespace AND NOT convalidated}), '0',
 	'every new constraint was validated');
+
+# the Turkish database: every row kept, the collisions listed
+my $warning;
+$node->psql('turkish', 'ALTER EXTENSION profile_ext UPDATE', stderr => \$warning, on_error_die => 1);
+like($warning, qr/WARNING:  profile_ext 1.1: 13 existing profiles break a 1.1 identity rule or collide under the 1.1 keys/,
+	'the update says how many profiles break a 1.1 rule or collide');
+like($warning, qr/DETAIL:  They are listed in the view profile.identity_conflicts and keep working./,
+	'and where they are listed');
+is($node->safe_psql('turkish', $turkish_snapshot), $turkish_before, 'no row of the Turkish database lost or changed');
+my $conflicts = q{
+	SELECT string_agg(format('%s %s %s: %s', tenant, field, rule,
+		   (SELECT string_agg(coalesce(p.username, p.email), ' ' ORDER BY o)
+			  FROM unnest(c.profile_ids) WITH ORDINALITY AS u(id, o)
+			  JOIN profile_data.profiles p ON p.id = u.id AND p.tenant_id = (SELECT id FROM profile_data.tenants WHERE name = c.tenant))),
+		   E'\n' ORDER BY tenant, field, rule, value COLLATE "C")
+	  FROM profile.identity_conflicts c};
+my $listed = $node->safe_psql('turkish', $conflicts);
+utf8::decode($listed);
+is($listed, join("\n",
+	"tr email unique: irmak_1 irmak_2",
+	"tr id unique: unique_1",
+	"tr username format: mal\x{200b}lory_1",
+	"tr username mixed_script: p\x{430}ypal_1",
+	"tr username nfc: jose\x{301}_1",
+	"tr username unique: ADMIN_1 admin_1",
+	"tr username unique: jos\x{e9}_1 jose\x{301}_1",
+	"tr username unique: mal\x{200b}lory_1 mallory_1",
+	"tr username unique: STRASSE_1 stra\x{df}e_1",
+	"tr2 id unique: same-id\@example.com"),
+	'profile.identity_conflicts lists each rule broken and each collision, oldest first');
+
+# listed rows keep working; the first of a group keeps the key
+is($node->safe_psql('turkish', q{SELECT profile.update_profile(id, '{"tenantName": "tr", "full_name": "Second Admin"}')->>'full_name'
+	FROM profile_data.profiles WHERE username = 'admin_1'}), 'Second Admin', 'a listed profile can be updated');
+my ($r2, $o2, $e2) = $node->psql('turkish', q{SELECT profile.create_profile('{"tenantName": "tr", "username": "Admin_1", "email": "a3@example.com"}')});
+like($e2, qr/a profile with this username already exists/, 'a new profile cannot take the name of a group');
+
+# the admin resolves: renaming one, deleting the other of a pair; the
+# survivor takes its key at its next write
+$node->safe_psql('turkish', q{SELECT profile.update_profile(id, '{"tenantName": "tr", "username": "admin_1b"}')
+	FROM profile_data.profiles WHERE username = 'admin_1'});
+$node->safe_psql('turkish', q{DELETE FROM profile_data.profiles WHERE username = 'STRASSE_1'});
+$node->safe_psql('turkish', qq{UPDATE profile_data.profiles SET username = username WHERE username = 'stra\xc3\x9fe_1'});
+$listed = $node->safe_psql('turkish', $conflicts);
+utf8::decode($listed);
+unlike($listed, qr/ADMIN_1|STRASSE_1/, 'resolved groups leave the view');
+is($node->safe_psql('turkish', qq{SELECT username_key FROM profile_data.profiles WHERE username = 'stra\xc3\x9fe_1'}),
+	'strasse_1', 'the survivor of a group got its key');
 
 # what 1.0 made still works
 is($node->safe_psql('postgres', qq{SELECT profile.update_profile('$p1',

@@ -14,6 +14,7 @@
 
 #include "pe_errors.h"
 #include "pe_fields.h"
+#include "pe_identity.h"
 #include "pe_json.h"
 #include "pe_tables.h"
 #include "pe_url.h"
@@ -87,25 +88,97 @@ test_key_table(void)
 	check(pe_setting_lookup(S("rate")) == -1, "unknown setting", "rate");
 }
 
+/* a username's verdict, and its key when it passes */
+static const char *
+uname(const char *s, PeUsername * u)
+{
+	const PeRule *r = pe_username_check(s, strlen(s), u);
+
+	return r ? r->rule : "ok";
+}
+
+static int
+same_key(const char *a, const char *b)
+{
+	PeUsername	ua,
+				ub;
+
+	return pe_username_check(a, strlen(a), &ua) == NULL &&
+		pe_username_check(b, strlen(b), &ub) == NULL &&
+		strcmp(ua.key, ub.key) == 0;
+}
+
 static void
 test_username(void)
 {
-	const char *good[] = {"john.doe", "abcde", "Jöhn_Dœ", "用户名字五", NULL};
-	const char *bad[] = {"abcd", "john doe", "john\tdoe", "john\x7f" "doe",
-	"john\xc2\xa0" "doe", "john\xe3\x80\x80" "doe", "", NULL};
+	const char *good[] = {"john.doe", "abcde", "Jöhn_Dœ", "用户名字五", "tanaka田中ひろし",
+	"user-1@home", "ΟΔΥΣΣΕΥΣ", "İstanbul", "ﬁnance", "€uro$ign", NULL};
+
+	/* whitespace, controls, format characters, default-ignorables, unassigned */
+	const char *bad_chars[] = {"john doe", "john\tdoe", "john\x7f" "doe", "john\xc2\xa0" "doe",
+		"john\xe3\x80\x80" "doe", "mallory\xe2\x80\x8b_1", "mallory\xc2\xad_1",
+		"\xef\xbb\xbfmallory_1", "mallory\xe2\x81\xa0_1", "mallory\xe2\x80\xae_1",
+		"mallory\xe2\x80\x8d_1", "mallory\xe2\x80\x8c_1", "user\xef\xb8\x8f" "1",
+		"user\xe3\x85\xa4" "1", "user\xcd\x8f" "1", "user\xee\x80\x80" "1", "user\xcd\xb8" "1",
+	"user\xe2\x80\xa8" "1", NULL};
+
+	/* scripts mixed beyond moderately restrictive */
+	const char *mixed[] = {"p\xd0\xb0ypal_x", "�35ау�35а_x", "abcαβγ", "mixed_ひらがな_한국", NULL};
+	PeUsername	u;
 	char		long129[130];
 
 	for (int i = 0; good[i]; i++)
-		check(pe_check_username(S(good[i])) == NULL, "username accepted", good[i]);
-	for (int i = 0; bad[i]; i++)
-		check(pe_check_username(S(bad[i])) != NULL, "username rejected", bad[i]);
+		check(strcmp(uname(good[i], &u), "ok") == 0, "username accepted", good[i]);
+	for (int i = 0; bad_chars[i]; i++)
+		check(strcmp(uname(bad_chars[i], &u), "format") == 0, "username rejected: format", bad_chars[i]);
+	for (int i = 0; mixed[i]; i++)
+		check(strcmp(uname(mixed[i], &u), "mixed_script") == 0, "username rejected: mixed_script", mixed[i]);
+	check(strcmp(uname("abcd", &u), "length") == 0, "4 characters rejected", "abcd");
+	check(strcmp(uname("", &u), "length") == 0, "empty rejected", NULL);
+	check(strcmp(uname("\xff\xfe" "abcde", &u), "format") == 0, "bad UTF-8 rejected", NULL);
 	memset(long129, 'a', 129);
 	long129[129] = '\0';
-	check(pe_check_username(long129, 128) == NULL, "username of 128 accepted", NULL);
-	check(pe_check_username(long129, 129) != NULL, "username of 129 rejected", NULL);
+	check(pe_username_check(long129, 128, &u) == NULL, "username of 128 accepted", NULL);
+	check(pe_username_check(long129, 129, &u) != NULL, "username of 129 rejected", NULL);
 	/* five two-byte characters are five characters, not ten bytes */
-	check(pe_check_username(S("ééééé")) == NULL, "username counts characters", "ééééé");
-	check(pe_check_username(S("éééé")) != NULL, "4 characters rejected", "éééé");
+	check(strcmp(uname("ééééé", &u), "ok") == 0, "username counts characters", "ééééé");
+	/* NFD input is stored in NFC: 4 code points then, e + U+0301 counts once */
+	check(strcmp(uname("jose\xcc\x81", &u), "length") == 0, "NFD counted in NFC", "jos\xc3\xa9");
+	check(strcmp(uname("jose\xcc\x81_1", &u), "ok") == 0 && strcmp(u.nfc, "jos\xc3\xa9_1") == 0,
+		  "stored in NFC", NULL);
+	/* one key for what looks and means the same */
+	check(same_key("ADMIN_1", "admin_1"), "key: case", "ADMIN_1 = admin_1");
+	check(same_key("STRASSE_1", "straße_1"), "key: ß folds to ss", NULL);
+	check(same_key("jos\xc3\xa9_1", "jose\xcc\x81_1"), "key: NFC = NFD", NULL);
+	check(same_key("\xef\xbc\xa1\xef\xbc\xac\xef\xbc\xa9\xef\xbc\xa3\xef\xbc\xa5" "1", "alice1"),
+		  "key: full-width = ASCII", NULL);
+	check(same_key("ΟΔΥΣΣΕΥΣ", "οδυσσευς") && same_key("οδυσσευς", "οδυσσευσ"),
+		  "key: final sigma", NULL);
+	check(same_key("ﬁnance", "finance"), "key: ligature", NULL);
+	check(same_key("İSTANBUL", "i̇stanbul"), "key: dotted capital I", NULL);
+	check(!same_key("ISTANBUL", "ıstanbul"), "key: dotless i stays apart (no Turkish folding)", NULL);
+	check(!same_key("admin_1", "admin_2"), "key: different names", NULL);
+	/* confusables by skeleton */
+	{
+		char		s1[20000],
+					s2[20000];
+		PeUsername	a,
+					b;
+
+		check(pe_username_check(S("paypa1"), &a) == NULL &&
+			  pe_username_check(S("\xd1\x80\xd0\xb0\xd1\x83\xd1\x80\xd0\xb0" "1"), &b) == NULL &&
+			  pe_username_skeleton(a.key, strlen(a.key), s1, sizeof(s1)) >= 0 &&
+			  pe_username_skeleton(b.key, strlen(b.key), s2, sizeof(s2)) >= 0 &&
+			  strcmp(s1, s2) == 0, "skeleton: Cyrillic �105ау�105а1 = paypa1", NULL);
+	}
+	{
+		char		key[64];
+
+		check(pe_username_key(S("STRASSE"), key, sizeof(key)) == 7 && strcmp(key, "strasse") == 0,
+			  "key of stored text", NULL);
+		pe_email_key(S("John.Doe@Example.COM"), key);
+		check(strcmp(key, "john.doe@example.com") == 0, "email key: ASCII lower case", NULL);
+	}
 }
 
 static void
@@ -306,19 +379,36 @@ test_uuid_time(void)
 	check(!pe_parse_uuid(S("c908bc7c-9917-48fd-b862-d901a0880fe"), u), "short uuid rejected", NULL);
 	check(!pe_parse_uuid(S("g908bc7c-9917-48fd-b862-d901a0880fef"), u), "non-hex uuid rejected", NULL);
 	/* the SDK seed's dateTime */
-	check(pe_parse_iso8601(S("2020-01-28T13:16:01.714-05:00"), &us) && us == INT64_C(1580235361714000),
-		  "iso8601 with offset", "2020-01-28T13:16:01.714-05:00");
-	check(pe_parse_iso8601(S("1970-01-01T00:00:00Z"), &us) && us == 0, "epoch", NULL);
-	check(pe_parse_iso8601(S("2024-02-29T23:59:59.999999+0100"), &us) &&
-		  us == INT64_C(1709247599999999), "leap day, +hhmm", NULL);
-	check(pe_parse_iso8601(S("2020-01-28T13:16+05"), &us), "minutes precision, +hh", NULL);
-	check(!pe_parse_iso8601(S("2020-01-28T13:16:01"), &us), "offset required", NULL);
-	check(!pe_parse_iso8601(S("2023-02-29T00:00:00Z"), &us), "no Feb 29 in 2023", NULL);
-	check(!pe_parse_iso8601(S("2020-13-01T00:00:00Z"), &us), "month 13", NULL);
-	check(!pe_parse_iso8601(S("2020-01-28 13:16:01Z"), &us), "space separator rejected", NULL);
-	check(!pe_parse_iso8601(S("2020-01-28T13:16:01Zx"), &us), "trailing garbage", NULL);
-	check(!pe_parse_iso8601(S("2020-01-28T13:16:01."), &us), "empty fraction", NULL);
-	check(!pe_parse_iso8601(S("yesterday"), &us), "not a date", NULL);
+	check(pe_parse_rfc3339(S("2020-01-28T13:16:01.714-05:00"), &us) && us == INT64_C(1580235361714000),
+		  "rfc3339 with offset", "2020-01-28T13:16:01.714-05:00");
+	check(pe_parse_rfc3339(S("1970-01-01T00:00:00Z"), &us) && us == 0, "epoch", NULL);
+	check(pe_parse_rfc3339(S("1970-01-01t00:00:00z"), &us) && us == 0, "t and z in lower case", NULL);
+	check(pe_parse_rfc3339(S("2024-02-29T23:59:59.999999+01:00"), &us) &&
+		  us == INT64_C(1709247599999999), "leap day, microseconds", NULL);
+	check(pe_parse_rfc3339(S("1970-01-01T00:00:00.1234567890Z"), &us) && us == 123456,
+		  "digits past microseconds dropped", NULL);
+	check(pe_parse_rfc3339(S("1970-01-01T00:00:00-00:00"), &us) && us == 0, "unknown offset -00:00", NULL);
+	check(pe_parse_rfc3339(S("2016-12-31T23:59:60Z"), &us) && us == INT64_C(1483228800000000),
+		  "leap second at 23:59:60 UTC is the next day's first", NULL);
+	check(pe_parse_rfc3339(S("2016-12-31T15:59:60-08:00"), &us) && us == INT64_C(1483228800000000),
+		  "leap second in another offset", NULL);
+	check(pe_parse_rfc3339(S("2017-01-01T00:59:60+01:00"), &us), "leap second east of UTC", NULL);
+	check(!pe_parse_rfc3339(S("2016-12-31T12:00:60Z"), &us), "second 60 at noon", NULL);
+	check(!pe_parse_rfc3339(S("2016-12-31T23:59:60+01:00"), &us), "second 60 not at the end of a UTC day", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16Z"), &us), "seconds required", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16:01+05"), &us), "offset minutes required", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16:01+0500"), &us), "offset colon required", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16:01,5Z"), &us), "comma fraction rejected", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16:01+24:00"), &us), "offset hour 24", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16:61Z"), &us), "second 61", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T24:00:00Z"), &us), "hour 24", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16:01"), &us), "offset required", NULL);
+	check(!pe_parse_rfc3339(S("2023-02-29T00:00:00Z"), &us), "no Feb 29 in 2023", NULL);
+	check(!pe_parse_rfc3339(S("2020-13-01T00:00:00Z"), &us), "month 13", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28 13:16:01Z"), &us), "space separator rejected", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16:01Zx"), &us), "trailing garbage", NULL);
+	check(!pe_parse_rfc3339(S("2020-01-28T13:16:01."), &us), "empty fraction", NULL);
+	check(!pe_parse_rfc3339(S("yesterday"), &us), "not a date", NULL);
 	{
 		bool		alias;
 

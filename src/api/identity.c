@@ -1,0 +1,101 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/api/identity.c
+ *		The identity rules as SQL functions, for the upgrade script and for
+ *		admins resolving what it listed (README, "Identity").
+ *
+ * profile_data.username_key(text), username_skeleton(text), email_key(text)
+ * and phone_key(text) give the keys by which profiles are unique, the same
+ * ones the API computes (model/fields.c); username_rule(text) and
+ * phone_rule(text) name the 1.1 rule a stored value breaks, or return
+ * NULL.  They are in profile_data, so PostgREST never exposes them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "core/pe_identity.h"
+#include "core/pe_validate.h"
+
+/* text of a C string of len bytes */
+static text *
+key_text(const char *s, int len)
+{
+	if (len < 0)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("a value is too long to be compared"));
+	return cstring_to_text_with_len(s, len);
+}
+
+PG_FUNCTION_INFO_V1(username_key);
+
+/* profile_data.username_key(text) RETURNS text: the NFKC_Casefold key */
+Datum
+username_key(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	size_t		cap = PE_USERNAME_BUF * 3 + 1;
+	char	   *key = palloc(cap);
+
+	PG_RETURN_TEXT_P(key_text(key, pe_username_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+												   key, cap)));
+}
+
+PG_FUNCTION_INFO_V1(username_skeleton);
+
+/* profile_data.username_skeleton(text) RETURNS text: its key's skeleton */
+Datum
+username_skeleton(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	size_t		cap = PE_USERNAME_BUF * 3 + 1;
+	char	   *key = palloc(cap);
+	char	   *skeleton = palloc(cap * 2);
+	int			n = pe_username_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), key, cap);
+
+	if (n >= 0)
+		n = pe_username_skeleton(key, n, skeleton, cap * 2);
+	PG_RETURN_TEXT_P(key_text(skeleton, n));
+}
+
+PG_FUNCTION_INFO_V1(email_key);
+
+/* profile_data.email_key(text) RETURNS text: lower-cased in ASCII */
+Datum
+email_key(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+	char	   *key = palloc(len + 1);
+
+	pe_email_key(VARDATA_ANY(t), len, key);
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(key, len));
+}
+
+PG_FUNCTION_INFO_V1(username_rule);
+
+/*
+ * profile_data.username_rule(text) RETURNS text: the rule a username
+ * breaks, or NULL (a username is stored in NFC: one that is not breaks
+ * rule "nfc").
+ */
+Datum
+username_rule(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	PeUsername *u = palloc(sizeof(PeUsername));
+	const PeRule *r = pe_username_check(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), u);
+
+	if (r == &pe_rule_internal)
+		elog(ERROR, "could not check a username: ICU failed");
+	if (r)
+		PG_RETURN_TEXT_P(cstring_to_text(r->rule));
+	if (strlen(u->nfc) != VARSIZE_ANY_EXHDR(t) ||
+		memcmp(u->nfc, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) != 0)
+		PG_RETURN_TEXT_P(cstring_to_text("nfc"));
+	PG_RETURN_NULL();
+}
