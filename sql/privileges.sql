@@ -30,10 +30,21 @@ SET ROLE regress_web;
 SELECT count(*) FROM profile_data.profiles;
 SELECT count(*) FROM profile.profiles;
 SELECT profile.create_client('sneaky');
+SELECT profile_data.username_key('sneaky');
+SELECT count(*) FROM profile.identity_conflicts;
+SELECT profile.alter_tenant('pr', '{"username_uniqueness": "confusable"}');
 RESET ROLE;
 SET ROLE regress_anon;
 SELECT profile.create_profile('{}');
+SELECT profile_data.email_key('x@example.com');
+SELECT count(*) FROM profile.identity_conflicts;
 RESET ROLE;
+-- the identity functions: none for PUBLIC, nor for API roles
+SELECT r, f, has_function_privilege(r, f, 'EXECUTE') AS execute
+  FROM unnest('{regress_web,regress_anon}'::text[]) r,
+	   unnest(ARRAY['profile_data.username_key(text)', 'profile_data.username_skeleton(text)',
+					'profile_data.email_key(text)', 'profile_data.username_rule(text)']) f
+ ORDER BY 1, 2;
 
 -- trusted claims: "sub" names the client; "tenant" limits the tenant
 BEGIN;

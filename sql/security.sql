@@ -62,6 +62,9 @@ BEGIN
 		CREATE FUNCTION %1$I.clock_timestamp() RETURNS timestamptz LANGUAGE plpgsql AS $$ BEGIN PERFORM %1$I.note('clock_timestamp'); RETURN pg_catalog.clock_timestamp(); END $$;
 		CREATE FUNCTION %1$I.sha256(b bytea) RETURNS bytea LANGUAGE plpgsql AS $$ BEGIN PERFORM %1$I.note('sha256'); RETURN pg_catalog.sha256(b); END $$;
 		CREATE FUNCTION %1$I.gen_random_uuid() RETURNS uuid LANGUAGE plpgsql AS $$ BEGIN PERFORM %1$I.note('gen_random_uuid'); RETURN pg_catalog.gen_random_uuid(); END $$;
+		CREATE FUNCTION %1$I.array_to_string(a anyarray, d text) RETURNS text LANGUAGE plpgsql AS $$ BEGIN PERFORM %1$I.note('array_to_string'); RETURN pg_catalog.array_to_string(a, d); END $$;
+		CREATE FUNCTION %1$I.normalize(t text) RETURNS text LANGUAGE plpgsql AS $$ BEGIN PERFORM %1$I.note('normalize'); RETURN t; END $$;
+		CREATE FUNCTION %1$I.username_skeleton(t text) RETURNS text LANGUAGE plpgsql AS $$ BEGIN PERFORM %1$I.note('username_skeleton'); RETURN t; END $$;
 	$f$, schema);
 END
 $plant$;
@@ -117,6 +120,9 @@ SET ROLE regress_evil_admin;
 SET search_path = evil_admin, pg_catalog;
 SELECT profile.create_tenant('sec-2')->>'name';
 SELECT profile.alter_tenant('sec-2', '{"enabled": false}')->>'enabled';
+-- a switch of username_uniqueness rekeys the tenant's usernames
+SELECT profile.alter_tenant('sec', '{"username_uniqueness": "confusable"}')->'settings'->>'username_uniqueness';
+SELECT profile.alter_tenant('sec', '{"username_uniqueness": "casefold"}')->'settings'->>'username_uniqueness';
 SELECT profile.create_client('sec-app-2')->>'name';
 SELECT profile.issue_access_token('sec-app-2', '{sec-2}') AS tok2 \gset
 SELECT profile.revoke_access_token(:'tok2');

@@ -18,7 +18,14 @@ opts=""
 for t in $(cat typedefs.list) $PG_TYPES; do opts="$opts -T$t"; done
 for f in src/*.h src/*/*.[ch] test/unit/*.c test/fuzz/*.c; do
 	[ "$f" = src/core/pe_tables.c ] && continue
+	# pg_bsd_indent mangles some bytes of UTF-8: C sources spell non-ASCII
+	# text in strings as \x escapes
+	if LC_ALL=C grep -q -P '[\x80-\xff]' "$f" && LC_ALL=C grep -q -P '"[^"]*[\x80-\xff]' "$f"; then
+		echo "indent.sh: $f has non-ASCII bytes in a string literal; write them as \\x escapes" >&2
+		exit 1
+	fi
 	pg_bsd_indent -bad -bap -bbb -bc -bl -cli1 -cp33 -cdb -nce -d0 -di12 -nfc1 -i4 \
 		-l79 -lp -lpl -nip -npro -sac -tpg -ts4 $opts "$f" "$f.indented"
 	mv "$f.indented" "$f"
+	iconv -f UTF-8 -t UTF-8 "$f" >/dev/null || { echo "indent.sh: $f is no longer UTF-8" >&2; exit 1; }
 done

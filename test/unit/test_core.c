@@ -111,8 +111,8 @@ same_key(const char *a, const char *b)
 static void
 test_username(void)
 {
-	const char *good[] = {"john.doe", "abcde", "Jöhn_Dœ", "用户名字五", "tanaka田中ひろし",
-	"user-1@home", "ΟΔΥΣΣΕΥΣ", "İstanbul", "ﬁnance", "€uro$ign", NULL};
+	const char *good[] = {"john.doe", "abcde", "J\xc3\xb6hn_D\xc5\x93", "\xe7\x94\xa8\xe6\x88\xb7\xe5\x90\x8d\xe5\xad\x97\xe4\xba\x94", "tanaka\xe7\x94\xb0\xe4\xb8\xad\xe3\x81\xb2\xe3\x82\x8d\xe3\x81\x97",
+	"user-1@home", "\xce\x9f\xce\x94\xce\xa5\xce\xa3\xce\xa3\xce\x95\xce\xa5\xce\xa3", "\xc4\xb0stanbul", "\xef\xac\x81nance", "\xe2\x82\xacuro$ign", NULL};
 
 	/* whitespace, controls, format characters, default-ignorables, unassigned */
 	const char *bad_chars[] = {"john doe", "john\tdoe", "john\x7f" "doe", "john\xc2\xa0" "doe",
@@ -123,7 +123,7 @@ test_username(void)
 	"user\xe2\x80\xa8" "1", NULL};
 
 	/* scripts mixed beyond moderately restrictive */
-	const char *mixed[] = {"p\xd0\xb0ypal_x", "�35ау�35а_x", "abcαβγ", "mixed_ひらがな_한국", NULL};
+	const char *mixed[] = {"p\xd0\xb0ypal_x", "\xd1\x80\xd0\xb0\xd1\x83\xd1\x80\xd0\xb0_x", "abc\xce\xb1\xce\xb2\xce\xb3", "mixed_\xe3\x81\xb2\xe3\x82\x89\xe3\x81\x8c\xe3\x81\xaa_\xed\x95\x9c\xea\xb5\xad", NULL};
 	PeUsername	u;
 	char		long129[130];
 
@@ -141,22 +141,22 @@ test_username(void)
 	check(pe_username_check(long129, 128, &u) == NULL, "username of 128 accepted", NULL);
 	check(pe_username_check(long129, 129, &u) != NULL, "username of 129 rejected", NULL);
 	/* five two-byte characters are five characters, not ten bytes */
-	check(strcmp(uname("ééééé", &u), "ok") == 0, "username counts characters", "ééééé");
+	check(strcmp(uname("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", &u), "ok") == 0, "username counts characters", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
 	/* NFD input is stored in NFC: 4 code points then, e + U+0301 counts once */
 	check(strcmp(uname("jose\xcc\x81", &u), "length") == 0, "NFD counted in NFC", "jos\xc3\xa9");
 	check(strcmp(uname("jose\xcc\x81_1", &u), "ok") == 0 && strcmp(u.nfc, "jos\xc3\xa9_1") == 0,
 		  "stored in NFC", NULL);
 	/* one key for what looks and means the same */
 	check(same_key("ADMIN_1", "admin_1"), "key: case", "ADMIN_1 = admin_1");
-	check(same_key("STRASSE_1", "straße_1"), "key: ß folds to ss", NULL);
+	check(same_key("STRASSE_1", "stra\xc3\x9f" "e_1"), "key: \xc3\x9f folds to ss", NULL);
 	check(same_key("jos\xc3\xa9_1", "jose\xcc\x81_1"), "key: NFC = NFD", NULL);
 	check(same_key("\xef\xbc\xa1\xef\xbc\xac\xef\xbc\xa9\xef\xbc\xa3\xef\xbc\xa5" "1", "alice1"),
 		  "key: full-width = ASCII", NULL);
-	check(same_key("ΟΔΥΣΣΕΥΣ", "οδυσσευς") && same_key("οδυσσευς", "οδυσσευσ"),
+	check(same_key("\xce\x9f\xce\x94\xce\xa5\xce\xa3\xce\xa3\xce\x95\xce\xa5\xce\xa3", "\xce\xbf\xce\xb4\xcf\x85\xcf\x83\xcf\x83\xce\xb5\xcf\x85\xcf\x82") && same_key("\xce\xbf\xce\xb4\xcf\x85\xcf\x83\xcf\x83\xce\xb5\xcf\x85\xcf\x82", "\xce\xbf\xce\xb4\xcf\x85\xcf\x83\xcf\x83\xce\xb5\xcf\x85\xcf\x83"),
 		  "key: final sigma", NULL);
-	check(same_key("ﬁnance", "finance"), "key: ligature", NULL);
-	check(same_key("İSTANBUL", "i̇stanbul"), "key: dotted capital I", NULL);
-	check(!same_key("ISTANBUL", "ıstanbul"), "key: dotless i stays apart (no Turkish folding)", NULL);
+	check(same_key("\xef\xac\x81nance", "finance"), "key: ligature", NULL);
+	check(same_key("\xc4\xb0STANBUL", "i\xcc\x87stanbul"), "key: dotted capital I", NULL);
+	check(!same_key("ISTANBUL", "\xc4\xb1stanbul"), "key: dotless i stays apart (no Turkish folding)", NULL);
 	check(!same_key("admin_1", "admin_2"), "key: different names", NULL);
 	/* confusables by skeleton */
 	{
@@ -169,7 +169,7 @@ test_username(void)
 			  pe_username_check(S("\xd1\x80\xd0\xb0\xd1\x83\xd1\x80\xd0\xb0" "1"), &b) == NULL &&
 			  pe_username_skeleton(a.key, strlen(a.key), s1, sizeof(s1)) >= 0 &&
 			  pe_username_skeleton(b.key, strlen(b.key), s2, sizeof(s2)) >= 0 &&
-			  strcmp(s1, s2) == 0, "skeleton: Cyrillic �105ау�105а1 = paypa1", NULL);
+			  strcmp(s1, s2) == 0, "skeleton: Cyrillic rayra1 = paypa1", NULL);
 	}
 	{
 		char		key[64];
@@ -205,7 +205,7 @@ test_email(void)
 		"jo..hn@example.com", "\"john\"@example.com", "john(c)@example.com",
 		"john@-example.com", "john@example-.com", "john@exa_mple.com",
 		"john@example..com", "john@example.123", "john doe@example.com",
-		"jöhn@example.com", "john@example.com.", "john@.example.com", NULL
+		"j\xc3\xb6hn@example.com", "john@example.com.", "john@.example.com", NULL
 	};
 	char		out[300];
 	char		buf[300];
@@ -356,7 +356,7 @@ test_misc(void)
 	check(pe_check_name(S("sample-tenant")) == NULL, "name accepted", NULL);
 	check(pe_check_name(S("Sample")) != NULL && pe_check_name(S("")) != NULL,
 		  "name rejected", NULL);
-	check(pe_utf8_chars(S("añb")) == 3, "utf8 chars", NULL);
+	check(pe_utf8_chars(S("a\xc3\xb1" "b")) == 3, "utf8 chars", NULL);
 	check(pe_utf8_chars("\xff\xfe", 2) == 2, "bad bytes count as characters", NULL);
 	check(pe_check_type(PE_T_ENABLED, PE_JSON_STRING) == NULL &&
 		  pe_check_type(PE_T_ENABLED, PE_JSON_NUMBER) != NULL, "enabled types", NULL);
@@ -452,7 +452,7 @@ test_url(void)
 		"http://", "https:///path", "http://?x", "http://#f", "http://.example.com", "http://example..com",
 		"http://-example.com", "http://example-.com", "http://exa_mple.com", "http://exa mple.com",
 		"http://example.com\\@evil.example", "http://1.2.3.999", "http://256.1.1.1", "http://1.2.3",
-		"http://01.2.3.4", "http://1.2.3.4.5", "http://éxample.com", "http://%65xample.com",
+		"http://01.2.3.4", "http://1.2.3.4.5", "http://\xc3\xa9xample.com", "http://%65xample.com",
 		"http://[::1", "http://::1/", "http://[]/", "http://[1::2::3]/", "http://[12345::]/",
 		"http://[1:2:3:4:5:6:7:8:9]/", "http://[1:2:3:4:5:6:7:8::]/", "http://[:1]/", "http://[1:]/",
 		"http://[g::1]/", "http://[1.2.3.4::]/", "http://[fe80::1%25eth0]/", "http://[v1.x]/",
@@ -469,7 +469,7 @@ test_url(void)
 		"https://example.com/{id}", "https://example.com/a}", "https://example.com/a\\b", "https://example.com/a^b",
 		"https://example.com/a`b", "https://example.com/a|b", "https://example.com/%", "https://example.com/%4",
 		"https://example.com/%zz", "https://example.com/?q=%G0", "https://example.com/#a#b", "https://example.com/[x]",
-		"https://example.com/ä", "https://example.com/\t", "https://example.com/\n", "https://example.com/?a=<b>",
+		"https://example.com/\xc3\xa4", "https://example.com/\t", "https://example.com/\n", "https://example.com/?a=<b>",
 		"https://example.com/#<x>",
 	};
 	char		buf[2100];
