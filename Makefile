@@ -11,6 +11,8 @@ OBJS = \
 	src/core/pe_fields.o \
 	src/core/pe_identity.o \
 	src/core/pe_json.o \
+	src/core/pe_phone.o \
+	src/core/pe_phone_tables.o \
 	src/core/pe_tables.o \
 	src/core/pe_url.o \
 	src/core/pe_validate.o \
@@ -97,7 +99,7 @@ test/unit/test_core: $(srcdir)/test/unit/test_core.c $(CORE_SRCS) $(wildcard $(s
 
 .PHONY: unitcheck
 unitcheck: test/unit/test_core
-	./test/unit/test_core
+	./test/unit/test_core $(srcdir)/test/unit/phone_cases.tsv
 
 installcheck: unitcheck
 

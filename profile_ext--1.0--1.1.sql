@@ -139,6 +139,14 @@ CREATE FUNCTION profile_data.username_rule(text) RETURNS text
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'username_rule';
 COMMENT ON FUNCTION profile_data.username_rule(text) IS 'The 1.1 username rule a value breaks (length, format, mixed_script, nfc), or NULL';
+CREATE FUNCTION profile_data.phone_key(text) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'phone_key';
+COMMENT ON FUNCTION profile_data.phone_key(text) IS 'The key by which phone numbers are unique in a tenant: the number in E.164 as libphonenumber parses it (a value that does not parse is its own key)';
+CREATE FUNCTION profile_data.phone_rule(text) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'phone_rule';
+COMMENT ON FUNCTION profile_data.phone_rule(text) IS 'The 1.1 phone rule a stored value breaks (format, calling_code, length, invalid, canonical), or NULL';
 
 ALTER TABLE profile_data.profiles
 	ADD COLUMN username_key text COLLATE pg_catalog."C",
@@ -179,12 +187,18 @@ ALTER TABLE profile_data.profiles DISABLE TRIGGER check_row, DISABLE TRIGGER aud
 UPDATE profile_data.profiles
    SET username_key = profile_data.username_key(username),
 	   email_key = profile_data.email_key(email),
-	   phone_key = mobile_phone_number;
+	   phone_key = profile_data.phone_key(mobile_phone_number);
 
 INSERT INTO profile_data.identity_conflicts (tenant_id, field, rule, profile_ids, value)
 SELECT tenant_id, 'username', profile_data.username_rule(username), ARRAY[id], username
   FROM profile_data.profiles
  WHERE username IS NOT NULL AND profile_data.username_rule(username) IS NOT NULL;
+
+INSERT INTO profile_data.identity_conflicts (tenant_id, field, rule, profile_ids, value)
+SELECT tenant_id, 'mobile_phone_number', profile_data.phone_rule(mobile_phone_number), ARRAY[id],
+	   mobile_phone_number
+  FROM profile_data.profiles
+ WHERE mobile_phone_number IS NOT NULL AND profile_data.phone_rule(mobile_phone_number) IS NOT NULL;
 
 INSERT INTO profile_data.identity_conflicts (tenant_id, field, rule, profile_ids, value)
 SELECT tenant_id, field, 'unique', ids, key FROM (
@@ -296,7 +310,8 @@ name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, 
 
 REVOKE ALL ON FUNCTION profile.claim_verification_mails(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION profile_data.username_key(text), profile_data.username_skeleton(text),
-	profile_data.email_key(text), profile_data.username_rule(text) FROM PUBLIC;
+	profile_data.email_key(text), profile_data.username_rule(text), profile_data.phone_key(text),
+	profile_data.phone_rule(text) FROM PUBLIC;
 REVOKE ALL ON profile.identity_conflicts FROM PUBLIC;
 
 DO $$

@@ -43,7 +43,8 @@ RESET ROLE;
 SELECT r, f, has_function_privilege(r, f, 'EXECUTE') AS execute
   FROM unnest('{regress_web,regress_anon}'::text[]) r,
 	   unnest(ARRAY['profile_data.username_key(text)', 'profile_data.username_skeleton(text)',
-					'profile_data.email_key(text)', 'profile_data.username_rule(text)']) f
+					'profile_data.email_key(text)', 'profile_data.username_rule(text)',
+					'profile_data.phone_key(text)', 'profile_data.phone_rule(text)']) f
  ORDER BY 1, 2;
 
 -- trusted claims: "sub" names the client; "tenant" limits the tenant

@@ -176,3 +176,46 @@ SELECT u, profile_data.username_key(u) AS key, profile_data.username_skeleton(u)
   FROM (VALUES ('ADMIN_1'), (U&'STRA\00DFE'), (U&'\FF21\FF2C\FF29\FF23\FF25\FF11'), ('wi1l_1'),
 			   (U&'p\0430ypal_1'), (U&'mal\200Blory_1'), ('abc'), (U&'jose\0301_1'), (NULL)) AS v(u);
 SELECT profile_data.email_key('John.Doe@Example.COM') AS email_key, profile_data.email_key(NULL) AS null_key;
+
+-- phones: libphonenumber's example number of every type of every region,
+-- the same with a trunk prefix and with 00, non-geographic numbers,
+-- numbers of a possible length that are not valid, and the hand-picked
+-- cases of test/unit/phone_cases.tsv (made with python3-phonenumbers).
+-- Each is stored (and rolled back) in a tenant that accepts only the type
+-- libphonenumber gives it: accepted, in E.164, with the right country.
+CREATE TEMP TABLE phone_cases (category text, input text, status text, e164 text, region text, type text);
+\copy phone_cases FROM 'test/unit/phone_cases.tsv'
+SELECT count(*) FILTER (WHERE profile.create_tenant('pt-' || t, jsonb_build_object('required_contract', NULL,
+		'phone_types', jsonb_build_array(t), 'rate_limit', jsonb_build_object('per_second', 0, 'per_minute', 0))) IS NOT NULL) AS tenants
+  FROM unnest(ARRAY['fixed_line', 'mobile', 'fixed_line_or_mobile', 'toll_free', 'premium_rate', 'shared_cost',
+					'voip', 'personal_number', 'pager', 'uan', 'voicemail']) t;
+CREATE FUNCTION pg_temp.phone_verdict(tenant text, phone text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	r jsonb;
+	det text;
+BEGIN
+	r := profile.create_profile(jsonb_build_object('tenantName', tenant, 'mobile_phone_number', phone));
+	RAISE SQLSTATE 'PXTST' USING MESSAGE = 'ok ' || (r->>'mobile_phone_number') || ' ' || coalesce(r->>'country_code', '-');
+EXCEPTION
+	WHEN SQLSTATE 'PXTST' THEN
+		RETURN SQLERRM;		-- stored, and rolled back
+	WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS det = PG_EXCEPTION_DETAIL;
+		RETURN CASE (det::jsonb)->'errors'->0->>'rule' WHEN 'invalid' THEN 'invalid'
+			   WHEN 'type' THEN 'wrong type' ELSE 'rejected' END;
+END
+$$;
+SELECT category, count(*) AS cases, count(*) FILTER (WHERE verdict = expected) AS agree,
+	   string_agg(input || ': ' || verdict || ' <> ' || expected, '; ') FILTER (WHERE verdict <> expected) AS disagreements
+  FROM (SELECT category, input,
+			   CASE status WHEN 'ok' THEN 'ok ' || e164 || ' ' ||
+						   CASE WHEN region IN ('001', 'AC', 'TA', 'XK') THEN '-' ELSE region END
+					WHEN 'invalid' THEN 'invalid' ELSE 'rejected' END AS expected,
+			   pg_temp.phone_verdict('pt-' || coalesce(nullif(type, ''), 'fixed_line'), input) AS verdict
+		  FROM phone_cases WHERE category <> 'fuzz') c
+ GROUP BY category ORDER BY category;
+-- a valid number of another type breaks rule "type"
+SELECT pg_temp.phone_verdict('pt-toll_free', '+44 20 7946 0958') AS fixed_line_in_toll_free,
+	   pg_temp.phone_verdict('pt-fixed_line', '+800 1234 5678') AS toll_free_in_fixed_line;
+SELECT count(*) AS stored FROM profile_data.profiles p JOIN profile_data.tenants t ON t.id = p.tenant_id
+ WHERE t.name LIKE 'pt-%';

@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 
 #include "core/pe_identity.h"
+#include "core/pe_phone.h"
 #include "core/pe_validate.h"
 
 /* text of a C string of len bytes */
@@ -97,5 +98,61 @@ username_rule(PG_FUNCTION_ARGS)
 	if (strlen(u->nfc) != VARSIZE_ANY_EXHDR(t) ||
 		memcmp(u->nfc, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) != 0)
 		PG_RETURN_TEXT_P(cstring_to_text("nfc"));
+	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(phone_key);
+
+/*
+ * profile_data.phone_key(text) RETURNS text: the number in E.164 as
+ * libphonenumber parses it (a trunk prefix dropped), valid or not; a value
+ * that does not parse is its own key.
+ */
+Datum
+phone_key(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	PePhone		p;
+
+	switch (pe_phone_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &p))
+	{
+		case PE_PHONE_OK:
+		case PE_PHONE_INVALID:
+			PG_RETURN_TEXT_P(cstring_to_text(p.e164));
+		case PE_PHONE_INTERNAL:
+			ereport(ERROR,
+					errcode(ERRCODE_OUT_OF_MEMORY),
+					errmsg("out of memory"),
+					errdetail("Could not compile a pattern of the phone number rule."));
+		default:
+			break;
+	}
+	PG_RETURN_TEXT_P(t);
+}
+
+PG_FUNCTION_INFO_V1(phone_rule);
+
+/*
+ * profile_data.phone_rule(text) RETURNS text: the rule a stored number
+ * breaks (format, calling_code, length, invalid), "canonical" for a valid
+ * number not stored in its E.164 form (a trunk prefix), or NULL.
+ */
+Datum
+phone_rule(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	PePhone		p;
+	const PeRule *r = pe_check_phone(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &p);
+
+	if (r == &pe_rule_internal)
+		ereport(ERROR,
+				errcode(ERRCODE_OUT_OF_MEMORY),
+				errmsg("out of memory"),
+				errdetail("Could not compile a pattern of the phone number rule."));
+	if (r)
+		PG_RETURN_TEXT_P(cstring_to_text(r->rule));
+	if (strlen(p.e164) != VARSIZE_ANY_EXHDR(t) ||
+		memcmp(p.e164, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) != 0)
+		PG_RETURN_TEXT_P(cstring_to_text("canonical"));
 	PG_RETURN_NULL();
 }

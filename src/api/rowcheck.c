@@ -202,7 +202,9 @@ check_profile_row(PG_FUNCTION_ARGS)
 			text	   *t = DatumGetTextPP(d);
 
 			r = profile_check_string(f, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-									 &out, &row.phone_country);
+									 &out, &row.phone);
+			if (r == NULL && def->type == PE_T_PHONE)
+				r = profile_check_phone_type(tenant, &row.phone);
 			if (r == NULL && !datum_image_eq(out, d, false, -1))
 			{
 				row.values[f] = out;

@@ -130,7 +130,7 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 		else
 			row.isnull[f] = !profile_cleared_value(f, &row.values[f]);
 	}
-	row.phone_country = given.phone_country;
+	row.phone = given.phone;
 	profile_country_from_phone(&row, in.present[PE_F_PHONE]);
 	for (int f = 0; f < PE_F__COUNT; f++)
 		has[f] = !row.isnull[f];

@@ -324,10 +324,15 @@ profile_parse_settings(Jsonb *settings, TenantInfo *t, FieldErrors *errs,
 					t->phone_types = -1;
 				else
 				{
-					int			n;
+					int			n = 0;
 					char	  **names;
 
-					if (string_array(&v, check_phone_type, errs, field, &n, &names))
+					if (!string_array(&v, check_phone_type, errs, field, &n, &names))
+						break;
+					if (n == 0)
+						profile_add_error(errs, field, "format",
+										  "must list at least one phone type, or be null");
+					else
 					{
 						t->phone_types = 0;
 						for (int i = 0; i < n; i++)

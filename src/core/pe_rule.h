@@ -45,7 +45,6 @@ typedef struct PeRule
 #define PE_MAX_SDK_EVENTS		1000
 #define PE_MAX_SDK_STRING		256
 #define PE_MAX_SDK_VERSION		64
-#define PE_PHONE_MAX			16	/* "+" and at most 15 digits */
 
 #define PE_STR_(x) #x
 #define PE_STR(x) PE_STR_(x)

@@ -55,10 +55,6 @@ RULE(r_email_len, "length", "must be at most 254 characters");
 RULE(r_email_format, "format", "must be an address of the form local@domain");
 RULE(r_email_local, "format", "local part must be a dot-atom of at most 64 characters");
 RULE(r_email_domain, "format", "domain must have at least two labels of letters, digits and inner hyphens, each at most 63 characters, the last not all digits");
-RULE(r_phone_chars, "format", "must be digits after a leading + or 00, with only spaces, - . / ( ) as separators");
-RULE(r_phone_length, "length", "must have 7 to 15 digits including the country calling code");
-RULE(r_phone_cc, "calling_code", "country calling code is not assigned");
-RULE(r_phone_national, "length", "national number has a length not possible for its country calling code");
 RULE(r_country, "format", "must be an assigned ISO 3166-1 alpha-2 code");
 
 /* Decode one UTF-8 sequence at s[*i]; advances *i.  Bad bytes: U+FFFD. */
@@ -371,82 +367,6 @@ pe_normalize_email(const char *s, size_t len, char *out)
 	if (labels < 2 || all_digits)
 		return &r_email_domain;
 	out[len] = '\0';
-	return NULL;
-}
-
-const PeCallingCode *
-pe_calling_code(int code)
-{
-	int			lo = 0,
-				hi = pe_calling_code_count - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (pe_calling_codes[mid].code == code)
-			return &pe_calling_codes[mid];
-		if (pe_calling_codes[mid].code < code)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
-}
-
-const PeRule *
-pe_normalize_phone(const char *s, size_t len, char *out, const char **country)
-{
-	char		digits[PE_PHONE_MAX];
-	size_t		n = 0,
-				i = 0;
-	const PeCallingCode *cc = NULL;
-	int			code = 0,
-				cclen;
-
-	*country = NULL;
-	while (i < len && s[i] == ' ')
-		i++;
-	if (i < len && s[i] == '+')
-		i++;
-	else if (i + 1 < len && s[i] == '0' && s[i + 1] == '0')
-		i += 2;
-	else
-		return &r_phone_chars;
-	for (; i < len; i++)
-	{
-		char		c = s[i];
-
-		if (c >= '0' && c <= '9')
-		{
-			if (n == 15)
-				return &r_phone_length;
-			digits[n++] = c;
-		}
-		else if (!strchr(" -./()", c) || c == '\0')
-			return &r_phone_chars;
-	}
-	if (n < 7)
-		return &r_phone_length;
-
-	/* calling codes are prefix-free: the first one that matches is it */
-	for (cclen = 1; cclen <= 3; cclen++)
-	{
-		code = code * 10 + (digits[cclen - 1] - '0');
-		if (code == 0)
-			break;
-		if ((cc = pe_calling_code(code)) != NULL)
-			break;
-	}
-	if (cc == NULL)
-		return &r_phone_cc;
-	if ((cc->lengths & (UINT32_C(1) << (n - (size_t) cclen))) == 0)
-		return &r_phone_national;
-
-	out[0] = '+';
-	memcpy(out + 1, digits, n);
-	out[n + 1] = '\0';
-	*country = cc->country;
 	return NULL;
 }
 

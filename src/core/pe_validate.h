@@ -77,13 +77,10 @@ extern bool pe_parse_bool_text(const char *s, size_t len, bool *out);
 extern bool pe_parse_status(const char *s, size_t len, bool *out);
 
 /*
- * Normalisers.  out must have room for len + 1 bytes (email) or
- * PE_PHONE_MAX + 1 bytes (phone) or 3 bytes (country); on success it is
- * NUL-terminated.
+ * Normalisers.  out must have room for len + 1 bytes (email) or 3 bytes
+ * (country); on success it is NUL-terminated.  (Phones: pe_phone.h.)
  */
 extern const PeRule *pe_normalize_email(const char *s, size_t len, char *out);
-extern const PeRule *pe_normalize_phone(const char *s, size_t len, char *out,
-										const char **country);
 extern const PeRule *pe_normalize_country(const char *s, size_t len, char *out);
 
 /*

@@ -198,11 +198,11 @@ numeric_integer(const JsonbValue *v, int64 *out)
  */
 const PeRule *
 profile_check_string(int f, const char *s, size_t len, Datum *out,
-					 const char **phone_country)
+					 PePhone * phone)
 {
 	const PeFieldDef *def = &pe_fields[f];
 	const PeRule *r;
-	char		buf[PE_PHONE_MAX + 1];
+	char		buf[3];
 	char	   *norm = NULL;
 
 	switch (def->type)
@@ -231,8 +231,13 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
 			r = pe_normalize_email(s, len, norm);
 			break;
 		case PE_T_PHONE:
-			r = pe_normalize_phone(s, len, buf, phone_country);
-			norm = buf;
+			r = pe_check_phone(s, len, phone);
+			if (r == &pe_rule_internal)
+				ereport(ERROR,
+						errcode(ERRCODE_OUT_OF_MEMORY),
+						errmsg("out of memory"),
+						errdetail("Could not compile a pattern of the phone number rule."));
+			norm = phone->e164;
 			break;
 		case PE_T_COUNTRY:
 			r = pe_normalize_country(s, len, buf);
@@ -246,6 +251,23 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
 		*out = norm ? CStringGetTextDatum(norm) :
 			PointerGetDatum(cstring_to_text_with_len(s, len));
 	return r;
+}
+
+/*
+ * The tenant's phone_types: a valid number of a type it does not list
+ * breaks rule "type".
+ */
+const PeRule *
+profile_check_phone_type(const TenantInfo *tenant, const PePhone * phone)
+{
+	static const PeRule type_rule = {"type", "is not of a phone type the tenant accepts (phone_types)"};
+
+	if (tenant->phone_types < 0)
+		return NULL;
+	if (phone->type < 0 || phone->type >= PE_PHONE__COUNT ||
+		(tenant->phone_types & (1 << phone->type)) == 0)
+		return &type_rule;
+	return NULL;
 }
 
 static const PeRule attr_object = {"format", "must hold a JSON object"};
@@ -484,7 +506,7 @@ profile_row_from_tuple(HeapTuple tup, TupleDesc desc, ProfileRow *row)
 	for (int i = 0; i < lengthof(never_null); i++)
 		if (row->isnull[never_null[i]])
 			(void) required_column(tup, desc, field_columns[never_null[i]]);
-	row->phone_country = NULL;
+	memset(&row->phone, 0, sizeof(row->phone));
 	row->tenant_id = DatumGetInt64(required_column(tup, desc, "tenant_id"));
 	row->id = *DatumGetUUIDP(required_column(tup, desc, "id"));
 	row->incomplete = strcmp(TextDatumGetCString(required_column(tup, desc, "state")),
@@ -566,14 +588,14 @@ check_array(const PeFieldDef *def, const JsonbValue *v, const char *key,
 /*
  * Check every given profile field, filling row->values/isnull with the
  * normalised column values of the fields given (the others null); broken
- * rules go to errs.  A phone number's country goes to row->phone_country.
+ * rules go to errs.  A phone number as parsed goes to row->phone.
  * The password is left in clear text for the caller to hash.
  */
 void
 profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 					 ProfileRow *row, FieldErrors *errs)
 {
-	row->phone_country = NULL;
+	memset(&row->phone, 0, sizeof(row->phone));
 
 	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 	{
@@ -593,8 +615,12 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 		}
 
 		if (pe_type_is_string(def->type))
+		{
 			r = profile_check_string(f, v->val.string.val, v->val.string.len,
-									 &value, &row->phone_country);
+									 &value, &row->phone);
+			if (r == NULL && def->type == PE_T_PHONE)
+				r = profile_check_phone_type(tenant, &row->phone);
+		}
 		else
 			switch (def->type)
 			{
@@ -744,9 +770,11 @@ profile_apply_defaults(ProfileRow *row, const bool *given,
 void
 profile_country_from_phone(ProfileRow *row, bool phone_given)
 {
-	if (phone_given && row->isnull[PE_F_COUNTRY] && row->phone_country != NULL)
+	const char *country = pe_phone_country(&row->phone);
+
+	if (phone_given && row->isnull[PE_F_COUNTRY] && country != NULL)
 	{
-		row->values[PE_F_COUNTRY] = CStringGetTextDatum(row->phone_country);
+		row->values[PE_F_COUNTRY] = CStringGetTextDatum(country);
 		row->isnull[PE_F_COUNTRY] = false;
 	}
 }

@@ -18,6 +18,7 @@
 #include "base/errors.h"
 #include "catalog/settings.h"
 #include "core/pe_fields.h"
+#include "core/pe_phone.h"
 
 /* The profile fields of a payload, as read (profile_read_payload). */
 typedef struct ProfileInput
@@ -53,7 +54,7 @@ typedef struct ProfileRow
 	const char *wizard_url;		/* NULL unless incomplete */
 	Datum		values[PE_F__COUNT];	/* indexed by PeField, column types */
 	bool		isnull[PE_F__COUNT];
-	const char *phone_country;	/* the country the phone number gives */
+	PePhone		phone;			/* the phone number as parsed (given) */
 	Datum		keys[PROFILE_N_KEYS];	/* profile_identity_keys */
 	bool		keynull[PROFILE_N_KEYS];
 	Datum		reclaim[PROFILE_N_KEYS];	/* profile_rekey: keys a listed */
@@ -71,7 +72,9 @@ extern void profile_read_payload(Jsonb *payload, ProfileInput *in);
 extern void profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 								 ProfileRow *row, FieldErrors *errs);
 extern const PeRule *profile_check_string(int f, const char *s, size_t len,
-										  Datum *out, const char **phone_country);
+										  Datum *out, PePhone * phone);
+extern const PeRule *profile_check_phone_type(const TenantInfo *tenant,
+											  const PePhone * phone);
 extern const PeRule *profile_check_attributes(Jsonb *attrs);
 extern bool profile_role_allowed(const TenantInfo *t, const char *role, size_t len);
 extern Datum profile_default_roles(const TenantInfo *tenant);

@@ -22,6 +22,7 @@
 #include "pe_fields.h"
 #include "pe_identity.h"
 #include "pe_json.h"
+#include "pe_phone.h"
 #include "pe_tables.h"
 #include "pe_url.h"
 #include "pe_validate.h"
@@ -33,9 +34,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *) data;
 	char	   *out = malloc(size + 1);
-	char		phone[PE_PHONE_MAX + 1];
+	PePhone		phone;
 	char		cc[3];
-	const char *country;
 	int64_t		i;
 	bool		b,
 				alias;
@@ -78,14 +78,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(again);
 	}
-	if (pe_normalize_phone(s, size, phone, &country) == NULL)
+	if (pe_check_phone(s, size, &phone) == NULL)
 	{
-		char		again[PE_PHONE_MAX + 1];
-		const char *c2;
+		PePhone		again;
 
-		if (strlen(phone) > PE_PHONE_MAX || phone[0] != '+' ||
-			pe_normalize_phone(phone, strlen(phone), again, &c2) != NULL ||
-			strcmp(phone, again) != 0 || c2 != country)
+		/* the stored form is a fixed point, with the same region and type */
+		if (phone.e164[0] != '+' ||
+			pe_check_phone(phone.e164, strlen(phone.e164), &again) != NULL ||
+			strcmp(phone.e164, again.e164) != 0 ||
+			strcmp(phone.region, again.region) != 0 || phone.type != again.type)
 			abort();
 	}
 	free(out);

@@ -115,23 +115,29 @@ my @turkish = (
 	[ "p\x{430}ypal_1", 'paypal@example.com' ],
 	[ 'irmak_1', 'IRMAK@EXAMPLE.COM' ],
 	[ 'irmak_2', 'irmak@example.com' ],
-	[ 'unique_1', 'unique@example.com' ]);
+	[ 'unique_1', 'unique@example.com' ],
+	# a trunk prefix 1.0 kept, the same number without it, a number of a
+	# possible length that is not valid
+	[ 'phone_1', 'phone1@example.com', '+49 (0)30 1234567' ],
+	[ 'phone_2', 'phone2@example.com', '+49 30 1234567' ],
+	[ 'phone_3', 'phone3@example.com', '+1 212 111 0123' ]);
 foreach my $p (@turkish)
 {
-	my ($u, $e) = @$p;
+	my ($u, $e, $phone) = @$p;
 	utf8::encode($u);
-	$node->safe_psql('turkish', qq{SELECT profile.create_profile(jsonb_build_object('tenantName', 'tr',
-		'username', '$u', 'email', '$e'))});
+	$phone = $phone ? "'$phone'" : 'NULL';
+	$node->safe_psql('turkish', qq{SELECT profile.create_profile(jsonb_strip_nulls(jsonb_build_object('tenantName', 'tr',
+		'username', '$u', 'email', '$e', 'mobile_phone_number', $phone)))});
 }
 $node->safe_psql('turkish', q{
 	INSERT INTO profile_data.profiles (tenant_id, id, email)
 	SELECT (SELECT id FROM profile_data.tenants WHERE name = 'tr2'), id, 'same-id@example.com'
 	  FROM profile_data.profiles WHERE username = 'unique_1';
 });
-is($node->safe_psql('turkish', q{SELECT count(*) FROM profile_data.profiles}), '13',
+is($node->safe_psql('turkish', q{SELECT count(*) FROM profile_data.profiles}), '16',
 	'1.0 stored every one of them');
 my $turkish_snapshot = q{SELECT md5(string_agg(p::text, '|' ORDER BY p.tenant_id, p.id))
-	FROM (SELECT tenant_id, id, username, email, created_at, updated_at FROM profile_data.profiles) p};
+	FROM (SELECT tenant_id, id, username, email, mobile_phone_number, created_at, updated_at FROM profile_data.profiles) p};
 my $turkish_before = $node->safe_psql('turkish', $turkish_snapshot);
 
 my $before = $node->safe_psql('postgres', $snapshot);
@@ -161,7 +167,7 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_constraint
 # the Turkish database: every row kept, the collisions listed
 my $warning;
 $node->psql('turkish', 'ALTER EXTENSION profile_ext UPDATE', stderr => \$warning, on_error_die => 1);
-like($warning, qr/WARNING:  profile_ext 1.1: 13 existing profiles break a 1.1 identity rule or collide under the 1.1 keys/,
+like($warning, qr/WARNING:  profile_ext 1.1: 16 existing profiles break a 1.1 identity rule or collide under the 1.1 keys/,
 	'the update says how many profiles break a 1.1 rule or collide');
 like($warning, qr/DETAIL:  They are listed in the view profile.identity_conflicts and keep working./,
 	'and where they are listed');
@@ -178,6 +184,9 @@ utf8::decode($listed);
 is($listed, join("\n",
 	"tr email unique: irmak_1 irmak_2",
 	"tr id unique: unique_1",
+	"tr mobile_phone_number canonical: phone_1",
+	"tr mobile_phone_number invalid: phone_3",
+	"tr mobile_phone_number unique: phone_1 phone_2",
 	"tr username format: mal\x{200b}lory_1",
 	"tr username mixed_script: p\x{430}ypal_1",
 	"tr username nfc: jose\x{301}_1",

@@ -2,7 +2,9 @@
 # test/tools/indent.sh -- lay out the C sources as pgindent would, with
 # pg_bsd_indent 2.1.1 (Debian package pg-bsd-indent) and pgindent's options.
 # Our types come from typedefs.list; PostgreSQL's that we use are below.
-# src/core/pe_tables.c is generated (test/tools/gen_core_tables.py): left as is.
+# Generated files are left as they are: src/core/pe_tables.c
+# (test/tools/gen_core_tables.py), src/core/pe_phone_tables.[ch]
+# (test/tools/gen_phone_tables.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PG_TYPES="Datum Jsonb JsonbValue JsonbParseState JsonbIterator JsonbIteratorToken
@@ -17,7 +19,7 @@ SubTransactionId"
 opts=""
 for t in $(cat typedefs.list) $PG_TYPES; do opts="$opts -T$t"; done
 for f in src/*.h src/*/*.[ch] test/unit/*.c test/fuzz/*.c; do
-	[ "$f" = src/core/pe_tables.c ] && continue
+	case "$f" in src/core/pe_tables.c | src/core/pe_phone_tables.[ch]) continue ;; esac
 	# pg_bsd_indent mangles some bytes of UTF-8: C sources spell non-ASCII
 	# text in strings as \x escapes
 	if LC_ALL=C grep -q -P '[\x80-\xff]' "$f" && LC_ALL=C grep -q -P '"[^"]*[\x80-\xff]' "$f"; then
