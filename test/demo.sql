@@ -103,10 +103,50 @@ END $$;
 SELECT demo.register('c908bc7c-9917-48fd-b862-d901a0880fef', :'sdk_seed'::jsonb || jsonb_build_object('accessTokenId', :'sdk'));
 
 \echo
+\echo '== identity (1.1): one username, email or phone per tenant, the same in every locale'
+SELECT profile.create_tenant('ids', '{"required_contract": null}')->>'name';
+CREATE FUNCTION demo.verdict(tenant text, payload jsonb) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r jsonb; det text;
+BEGIN
+	r := profile.create_profile(jsonb_build_object('tenantName', tenant) || payload);
+	RETURN 'created: ' || concat_ws(', ', r->>'username', r->>'email', r->>'mobile_phone_number', r->>'country_code');
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS det = PG_EXCEPTION_DETAIL;
+	RETURN (det::jsonb)->>'code' || ' ' || coalesce((det::jsonb)->>'field',
+		(SELECT string_agg((e->>'field') || ': ' || (e->>'rule'), ', ') FROM jsonb_array_elements((det::jsonb)->'errors') e));
+END $$;
+\pset format aligned
+\pset tuples_only off
+SELECT what, demo.verdict('ids', payload) AS verdict FROM (VALUES
+	(1, 'a username', '{"username": "STRASSE_1", "email": "s1@example.com"}'::jsonb),
+	(2, 'the same, folded', '{"username": "straße_1", "email": "s2@example.com"}'),
+	(3, 'full-width letters', '{"username": "ＡＤＭＩＮ", "email": "a1@example.com"}'),
+	(4, 'the same in ASCII', '{"username": "admin", "email": "a2@example.com"}'),
+	(5, 'a zero-width space', jsonb_build_object('username', U&'mal\200Blory', 'email', 'm1@example.com')),
+	(6, 'a Cyrillic a in Latin', jsonb_build_object('username', U&'p\0430ypal', 'email', 'p1@example.com')),
+	(7, 'Latin + Han + Hiragana', '{"username": "tanaka田中ひろし", "email": "t1@example.com"}'),
+	(8, 'an email in capitals', '{"email": "S1@EXAMPLE.COM"}'),
+	(9, 'a trunk prefix', '{"mobile_phone_number": "+44 (0)20 7946 0958"}'),
+	(10, 'the same number', '{"mobile_phone_number": "0044 20 7946 0958"}'),
+	(11, 'a shared calling code', '{"mobile_phone_number": "+1 416 555 0199"}'),
+	(12, 'possible, not valid', '{"mobile_phone_number": "+1 212 111 0123"}')
+) AS v(n, what, payload) ORDER BY n;
+\echo '-- a tenant that also refuses look-alikes (UTS #39 skeletons)'
+SELECT profile.create_tenant('ids-strict', '{"required_contract": null, "username_uniqueness": "confusable"}')->>'name' AS tenant;
+SELECT what, demo.verdict('ids-strict', payload) AS verdict FROM (VALUES
+	(1, 'a username', '{"username": "will_1", "email": "w1@example.com"}'::jsonb),
+	(2, 'digit one for l', '{"username": "wi1l_1", "email": "w2@example.com"}'),
+	(3, 'rn for m', '{"username": "rnodern", "email": "m2@example.com"}'),
+	(4, 'and m', '{"username": "modern", "email": "m3@example.com"}')
+) AS v(n, what, payload) ORDER BY n;
+\pset format unaligned
+\pset tuples_only on
+
+\echo
 \echo '== the audit trail (profile.audit_events)'
 \pset format aligned
 \pset tuples_only off
 SELECT recorded_at::timestamp(0), tenant, client, source, event, profile_id FROM profile.audit_events ORDER BY id;
 \echo '-- sealed and verified'
-SELECT t AS tenant, profile.seal_audit_chain(t) - 'hash' AS seal FROM unnest('{sample-tenant,hood,cms,ropo,idp}'::text[]) t;
-SELECT t AS tenant, profile.verify_audit_chain(t) AS verified FROM unnest('{sample-tenant,hood,cms,ropo,idp}'::text[]) t;
+SELECT t AS tenant, profile.seal_audit_chain(t) - 'hash' AS seal FROM unnest('{sample-tenant,hood,cms,ropo,idp,ids,ids-strict}'::text[]) t;
+SELECT t AS tenant, profile.verify_audit_chain(t) AS verified FROM unnest('{sample-tenant,hood,cms,ropo,idp,ids,ids-strict}'::text[]) t;
