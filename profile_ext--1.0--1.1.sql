@@ -291,6 +291,68 @@ END
 $$;
 
 ----------------------------------------------------------------------------
+-- Lifecycle (1.1): reading, deleting and erasing profiles.  Events of the
+-- 1.1 chain commit to their content through a salted hash, so erasure can
+-- remove the content and keep the chain verifiable (see the banner of
+-- src/audit/chain.c and the README, "Erasure").  1.0's events keep their
+-- version 1 hash and no salt.
+----------------------------------------------------------------------------
+
+ALTER TABLE profile_data.audit_events
+	ALTER COLUMN data DROP NOT NULL,
+	ADD COLUMN salt bytea,
+	ADD COLUMN content_hash bytea,
+	ADD COLUMN erased_at timestamptz;
+COMMENT ON COLUMN profile_data.audit_events.data IS 'The event''s content; NULL once erased (erase_profile)';
+COMMENT ON COLUMN profile_data.audit_events.salt IS 'Random salt of the content''s commitment (events written by 1.1); NULL for 1.0''s events and once erased';
+COMMENT ON COLUMN profile_data.audit_events.content_hash IS 'The commitment SHA-256(salt, data) of an erased 1.1 event, which its hash covers';
+COMMENT ON COLUMN profile_data.audit_events.erased_at IS 'When erase_profile removed the content';
+COMMENT ON COLUMN profile_data.audit_events.hash IS 'SHA-256 of prev_hash and the event''s canonical content: 1.0 over the data''s text, 1.1 over the content''s commitment (see profile.verify_audit_chain)';
+
+ALTER TABLE profile_data.profile_ids ADD COLUMN erased_at timestamptz;
+COMMENT ON COLUMN profile_data.profile_ids.erased_at IS 'When erase_profile erased the profile (its id stays taken)';
+
+CREATE OR REPLACE VIEW profile.audit_events AS
+	SELECT e.id, e.recorded_at, e.occurred_at, t.name AS tenant, e.profile_id,
+		   e.client, e.source, e.event, e.session_id, e.transaction_group_id,
+		   e.trace_id, e.data, e.erased_at
+	  FROM profile_data.audit_events e
+	  JOIN profile_data.tenants t ON t.id OPERATOR(pg_catalog.=) e.tenant_id;
+COMMENT ON VIEW profile.audit_events IS 'Audit events of every tenant; data is NULL for an erased event (admin view)';
+
+CREATE FUNCTION profile.get_profile(id uuid, payload jsonb DEFAULT '{}') RETURNS jsonb
+	LANGUAGE C STABLE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'get_profile';
+COMMENT ON FUNCTION profile.get_profile(uuid, jsonb) IS $$Read a profile
+
+The profile document, as create_profile returns it (never a password).  payload: accessTokenId (and tenantName), or {} for trusted JWT claims and admins; the tenant is the profile's own.  PROFILE_NOT_FOUND for an unknown id or one the caller may not use.  STABLE: PostgREST serves it to GET /rpc/get_profile?id=...$$;
+
+CREATE FUNCTION profile.find_profile(payload jsonb) RETURNS jsonb
+	LANGUAGE C STABLE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'find_profile';
+COMMENT ON FUNCTION profile.find_profile(jsonb) IS $$Find a profile by its username, email or phone number
+
+payload: exactly one of username, email and mobile_phone_number (aliases allowed), matched by the keys uniqueness uses (JOHN.Doe finds john.doe, 0049 151 ... finds +49151...), plus accessTokenId and tenantName.  The profile document, or PROFILE_NOT_FOUND.$$;
+
+CREATE FUNCTION profile.delete_profile(id uuid, payload jsonb DEFAULT '{}') RETURNS jsonb
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'delete_profile';
+COMMENT ON FUNCTION profile.delete_profile(uuid, jsonb) IS $$Delete a profile
+
+Removes the profile with its verification tokens and mails; audited as profile.deleted; the id stays taken.  Requires the tenant's contract.  {"id", "deleted": true, "trace_id"}.$$;
+
+CREATE FUNCTION profile.erase_profile(id uuid, payload jsonb DEFAULT '{}') RETURNS jsonb
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'erase_profile';
+COMMENT ON FUNCTION profile.erase_profile(uuid, jsonb) IS $$Erase a profile (right to erasure)
+
+Removes the profile (also one deleted earlier) and every personal value it left in the extension's tables: the content of its audit events, its verification tokens and mails.  Records profile.erased; verify_audit_chain still verifies the tenant and counts the erased events.  Requires the tenant's contract.  {"id", "erased": true, "events_erased", "trace_id"}.$$;
+
+COMMENT ON FUNCTION profile.update_profile(uuid, jsonb) IS $$Change a profile, for example to complete an incomplete one
+
+payload: the fields to change, with the names, aliases and rules of create_profile (null clears a field), plus accessTokenId and tenantName; the tenant is the profile's own.  An incomplete profile becomes complete when the tenant's last missing complete_fields entry arrives.  PROFILE_NOT_FOUND for an unknown id or one the caller may not use.$$;
+
+----------------------------------------------------------------------------
 -- Tenant settings (1.1): every stored document gets the new keys with
 -- their defaults, so that readers never need to know them.
 ----------------------------------------------------------------------------
@@ -309,6 +371,8 @@ name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, 
 ----------------------------------------------------------------------------
 
 REVOKE ALL ON FUNCTION profile.claim_verification_mails(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION profile.get_profile(uuid, jsonb), profile.find_profile(jsonb),
+	profile.delete_profile(uuid, jsonb), profile.erase_profile(uuid, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION profile_data.username_key(text), profile_data.username_skeleton(text),
 	profile_data.email_key(text), profile_data.username_rule(text), profile_data.phone_key(text),
 	profile_data.phone_rule(text) FROM PUBLIC;
@@ -323,6 +387,13 @@ BEGIN
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION profile.claim_verification_mails(integer) TO %s', r.role);
 		EXECUTE pg_catalog.format('GRANT SELECT ON profile.identity_conflicts TO %s', r.role);
+	END LOOP;
+	FOR r IN SELECT role FROM profile_data.role_grants
+			  WHERE privilege OPERATOR(pg_catalog.=) ANY (ARRAY['admin', 'api'])
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION profile.get_profile(uuid, jsonb),'
+			' profile.find_profile(jsonb), profile.delete_profile(uuid, jsonb),'
+			' profile.erase_profile(uuid, jsonb) TO %s', r.role);
 	END LOOP;
 END
 $$;

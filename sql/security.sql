@@ -107,6 +107,15 @@ SELECT r->>'tenant', r->>'audit_events'
 	'accessTokenId', :'tok', 'tenantName', 'sec', 'countryCode', 'fi',
 	'sdkAuditEvents', '[{"dateTime": "2026-11-30T10:00:00Z", "logEvent": "x"}]'::jsonb)) r;
 SELECT r->>'verified' FROM profile.verify_profile(:'vtoken') r;
+-- reading, finding, deleting and erasing (1.1)
+SELECT r->>'username' FROM profile.get_profile(:'target', pg_catalog.jsonb_build_object('accessTokenId', :'tok')) r;
+SELECT r->>'username' FROM profile.find_profile(pg_catalog.jsonb_build_object('accessTokenId', :'tok',
+	'tenantName', 'sec', 'username', 'EVIL_1')) r;
+SELECT r->>'deleted' FROM profile.delete_profile((profile.create_profile(pg_catalog.jsonb_build_object('accessTokenId', :'tok',
+	'tenantName', 'sec', 'email', 'evil-del@example.com'))->>'id')::uuid, pg_catalog.jsonb_build_object('accessTokenId', :'tok')) r;
+SELECT r->>'erased', r->>'events_erased' FROM profile.erase_profile((profile.create_profile(pg_catalog.jsonb_build_object('accessTokenId', :'tok',
+	'tenantName', 'sec', 'email', 'evil-erase@example.com', 'attributes', '{"a": 1}'::jsonb))->>'id')::uuid,
+	pg_catalog.jsonb_build_object('accessTokenId', :'tok')) r;
 -- a taken username: the uniqueness probe runs too
 SELECT regress.try(pg_catalog.jsonb_build_object('accessTokenId', :'tok', 'tenantName', 'sec',
 	'username', 'EVIL_1', 'email', 'evil2@example.com'))->'detail'->>'code';
@@ -133,6 +142,9 @@ SELECT profile.verify_audit_chain('sec')->>'ok';
 SELECT profile.resend_verification(:outbox) IS NOT NULL;
 SELECT profile.mark_verification_sent(:outbox);
 SELECT count(*) > 0 FROM profile.audit_events WHERE tenant = 'sec';
+SELECT r->>'username' FROM profile.get_profile(:'target') r;
+SELECT r->>'erased' FROM profile.erase_profile((profile.create_profile('{"tenantName": "sec", "email": "evil-erase2@example.com"}')->>'id')::uuid) r;
+SELECT profile.verify_audit_chain('sec')->>'ok';
 RESET search_path;
 RESET ROLE;
 

@@ -6,7 +6,8 @@ No PostgREST binary can be installed from Debian 12's packages, so this
 replays what PostgREST v12.2 (v12.2.12) documents and does for
 POST /rpc/<function>, as doc/postgrest.md describes:
 
-  1. BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE   (GET: READ ONLY)
+  1. BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE   (GET, and any call
+     of a STABLE function: READ ONLY)
   2. one statement of set_config(..., true) calls: search_path, role,
      request.jwt.claims, request.method, request.path, request.headers,
      request.cookies -- every value a bound parameter of type unknown
@@ -14,8 +15,11 @@ POST /rpc/<function>, as doc/postgrest.md describes:
      (A) create_profile(jsonb): the raw body as one unknown-typed parameter
          cast to jsonb;
      (B) register_user_profile(user_profile_id, payload), update_profile(id,
-         payload), verify_profile(token): the body as one json-typed
-         parameter exploded with json_to_record
+         payload), verify_profile(token), get_profile(id, payload),
+         find_profile(payload), delete_profile(id, payload),
+         erase_profile(id, payload): the body (for GET, the query string's
+         parameters as a JSON object) as one json-typed parameter exploded
+         with json_to_record, passing only the parameters it gives
   4. COMMIT, or ABORT after an error
 
 and then turns the outcome into an HTTP response with PostgREST's rules:
@@ -53,12 +57,20 @@ NAMED = {
     "register_user_profile": [("user_profile_id", "uuid"), ("payload", "jsonb")],
     "update_profile": [("id", "uuid"), ("payload", "jsonb")],
     "verify_profile": [("token", "text")],
+    "get_profile": [("id", "uuid"), ("payload", "jsonb")],
+    "find_profile": [("payload", "jsonb")],
+    "delete_profile": [("id", "uuid"), ("payload", "jsonb")],
+    "erase_profile": [("id", "uuid"), ("payload", "jsonb")],
 }
 
+# STABLE functions: PostgREST runs them READ ONLY for POST too (section 1)
+STABLE = {"get_profile", "find_profile"}
 
-def call_named(fn):
-    """Form (B) of section 1.3 (v12.2.0 and later), for the parameters the body gives."""
-    params = NAMED[fn]
+
+def call_named(fn, given):
+    """Form (B) of section 1.3 (v12.2.0 and later), for the parameters the body gives;
+    the others get their DEFAULT."""
+    params = [(n, t) for n, t in NAMED[fn] if n in given]
     cols = ", ".join(f'"{n}"' for n, _ in params)
     types = ", ".join(f'"{n}" {t}' for n, t in params)
     args = ", ".join(f'"{n}" := pgrst_body."{n}"' for n, _ in params)
@@ -150,14 +162,16 @@ def request(conninfo, fn, body, role="webuser", claims=None, method="POST"):
     with psycopg.connect(conninfo, autocommit=True) as conn:
         cur = conn.cursor()
         cur.execute("BEGIN ISOLATION LEVEL READ COMMITTED " +
-                    ("READ WRITE" if method == "POST" else "READ ONLY"), prepare=True)
+                    ("READ WRITE" if method == "POST" and fn not in STABLE else "READ ONLY"),
+                    prepare=True)
         try:
             cur.execute(SETLOCALS, ['"profile", "public"', role, json.dumps(claims), method,
                                     "/rpc/" + fn, json.dumps(headers), "{}"], prepare=True)
             if fn == "create_profile":
                 cur.execute(WRAP.format(call=CALL_SINGLE.format(fn=fn), fn=fn), [body], prepare=True)
             else:
-                cur.execute(WRAP.format(call=call_named(fn), fn=fn), [Json(json.loads(body))], prepare=True)
+                cur.execute(WRAP.format(call=call_named(fn, json.loads(body)), fn=fn),
+                            [Json(json.loads(body))], prepare=True)
             row = cur.fetchone()
             cur.execute("COMMIT", prepare=True)
         except psycopg.Error as e:
@@ -274,6 +288,42 @@ def main():
          "webuser", None, "POST", 404, {"code": "PROFILE_NOT_FOUND"}),
         ("VERIFICATION_INVALID", "verify_profile", {"token": "pv_" + "A" * 43}, "webuser", None, "POST", 400,
          {"code": "VERIFICATION_INVALID"}),
+        # reading, deleting and erasing (1.1): GET with the id in the query
+        # string and JWT claims, POST for the rest
+        ("GET /rpc/get_profile?id=... with JWT claims", "get_profile", {"id": "CrafterId"},
+         "webuser", {"sub": "crafter-app", "tenant": "sample-tenant"}, "GET", 200,
+         {"username": "john.doe", "tenant": "sample-tenant", "roles": [], "verified": False}),
+        ("POST /rpc/get_profile with an access token", "get_profile",
+         {"id": "CrafterId", "payload": {"accessTokenId": tokens["crafter-app"]}}, "webuser", None, "POST", 200,
+         {"username": "john.doe"}),
+        ("GET /rpc/get_profile of another tenant's profile: PROFILE_NOT_FOUND", "get_profile", {"id": "CrafterId"},
+         "webuser", {"sub": "ocamba", "tenant": "hood"}, "GET", 404, {"code": "PROFILE_NOT_FOUND"}),
+        ("GET /rpc/get_profile of an unknown id", "get_profile", {"id": "00000000-0000-7000-8000-000000000000"},
+         "webuser", {"sub": "crafter-app", "tenant": "sample-tenant"}, "GET", 404, {"code": "PROFILE_NOT_FOUND"}),
+        ("POST /rpc/find_profile by username, case folded", "find_profile",
+         {"payload": {"accessTokenId": tokens["crafter-app"], "username": "JOHN.Doe"}}, "webuser", None, "POST", 200,
+         {"username": "john.doe"}),
+        ("POST /rpc/find_profile by phone, written another way", "find_profile",
+         {"payload": {"accessTokenId": tokens["ocamba"], "phone": "0049 658 245684"}}, "webuser", None, "POST", 200,
+         {"mobile_phone_number": "+49658245684"}),
+        ("POST /rpc/find_profile, no match", "find_profile",
+         {"payload": {"accessTokenId": tokens["crafter-app"], "email": "nobody@example.com"}},
+         "webuser", None, "POST", 404, {"code": "PROFILE_NOT_FOUND"}),
+        ("POST /rpc/find_profile naming two lookups", "find_profile",
+         {"payload": {"accessTokenId": tokens["crafter-app"], "email": "a@example.com", "username": "john.doe"}},
+         "webuser", None, "POST", 422, {"code": "VALIDATION_FAILED"}),
+        ("GET /rpc/delete_profile is refused: 405", "delete_profile", {"id": "CmsId"},
+         "webuser", {"sub": "cms-app", "tenant": "cms"}, "GET", 405, {"code": "25006"}),
+        ("POST /rpc/delete_profile", "delete_profile",
+         {"id": "CmsId", "payload": {"accessTokenId": tokens["cms-app"]}}, "webuser", None, "POST", 200,
+         {"deleted": True}),
+        ("POST /rpc/delete_profile again: PROFILE_NOT_FOUND", "delete_profile",
+         {"id": "CmsId", "payload": {"accessTokenId": tokens["cms-app"]}}, "webuser", None, "POST", 404,
+         {"code": "PROFILE_NOT_FOUND"}),
+        ("POST /rpc/erase_profile with JWT claims", "erase_profile", {"id": "OcambaId"},
+         "webuser", {"sub": "ocamba", "tenant": "hood"}, "POST", 200, {"erased": True, "events_erased": 1}),
+        ("GET /rpc/get_profile of an erased profile", "get_profile", {"id": "OcambaId"},
+         "webuser", {"sub": "ocamba", "tenant": "hood"}, "GET", 404, {"code": "PROFILE_NOT_FOUND"}),
         ("the anonymous role may not execute (PostgREST's own 42501 mapping)", "create_profile",
          {"email": "a@example.com"}, ANON, None, "POST", 401, {"code": "42501"}),
         ("GET runs READ ONLY: 25006 is 405", "create_profile",
@@ -282,13 +332,15 @@ def main():
     ]
 
     n = failed = 0
-    ropo_incomplete = None
+    ids = {}
     for name, fn, body, role, claims, method, want, checks in cases:
-        if isinstance(body, dict) and body.get("id") == "RopoIncompleteId":
-            body = dict(body, id=ropo_incomplete)
+        if isinstance(body, dict) and body.get("id") in ("RopoIncompleteId", "CrafterId", "CmsId", "OcambaId"):
+            body = dict(body, id=ids.get(body["id"]))
         status, headers, rbody = request(api, fn, json.dumps(body), role, claims, method)
-        if name == "Ropo, incomplete" and isinstance(rbody, dict):
-            ropo_incomplete = rbody.get("id")
+        for case, key in (("Ropo, incomplete", "RopoIncompleteId"), ("Crafter's john.doe example", "CrafterId"),
+                          ("the CMS field set", "CmsId"), ("Ocamba's example", "OcambaId")):
+            if name == case and isinstance(rbody, dict):
+                ids[key] = rbody.get("id")
         got = rbody if isinstance(rbody, dict) else {}
         if isinstance(got.get("details"), str) and got.get("code") in (
                 "VALIDATION_FAILED", "UNAUTHENTICATED", "TENANT_NOT_FOUND", "TENANT_FORBIDDEN",

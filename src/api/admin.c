@@ -589,6 +589,10 @@ static const struct
 	{"register_user_profile", {"uuid", "jsonb"}},
 	{"update_profile", {"uuid", "jsonb"}},
 	{"verify_profile", {"text"}},
+	{"get_profile", {"uuid", "jsonb"}},
+	{"find_profile", {"jsonb"}},
+	{"delete_profile", {"uuid", "jsonb"}},
+	{"erase_profile", {"uuid", "jsonb"}},
 };
 
 /*

@@ -12,8 +12,9 @@
  * complete when its last missing field arrives.  The audit trigger records
  * the changes as profile.updated.
  *
- * An id the caller's tenant does not hold is PROFILE_NOT_FOUND, whether or
- * not another tenant holds it.  A username, email or phone another profile
+ * The tenant is the profile's own (api/lifecycle.c): an id no profile
+ * has, or one of a tenant the caller may not use or does not name, is
+ * PROFILE_NOT_FOUND.  A username, email or phone another profile
  * of the tenant holds is PROFILE_EXISTS: a probe names the field, and a
  * concurrent writer that gets past the probe meets the unique index, whose
  * violation is turned into the same error.
@@ -24,6 +25,7 @@
 
 #include "utils/builtins.h"
 
+#include "api/lifecycle.h"
 #include "audit/audit.h"
 #include "base/json.h"
 #include "model/caller.h"
@@ -97,21 +99,18 @@ update_internal(const pg_uuid_t *id, Jsonb *payload)
 	const char *verification_url = NULL;
 	Jsonb	   *result;
 
-	profile_call_open(&ctx, "update_profile()", payload, &in);
+	profile_call_open_on_id(&ctx, "update_profile()", true, payload, &in, id, true);
 
 	errs = in.errs;
-	if (id == NULL)
-		profile_add_error(&errs, "id", "required", "is required");
 	memset(&given, 0, sizeof(given));
 	profile_check_fields(&in, ctx.tenant, &given, &errs);
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
-	/* the profile, if the caller's tenant holds it */
+	/* the profile, if its tenant still holds it */
 	if (!profile_select_for_update(ctx.tenant->id, id, &row))
 		profile_raise(PE_E_PROFILE_NOT_FOUND, &ctx.trace_id, NULL, NULL,
-					  "profile %s does not exist in tenant \"%s\"",
-					  profile_uuid_text(id), ctx.tenant->name);
+					  "profile %s does not exist", profile_uuid_text(id));
 	row.tenant_name = ctx.tenant->name;
 	email_before = row.isnull[PE_F_EMAIL] ? NULL : TextDatumGetCString(row.values[PE_F_EMAIL]);
 

@@ -31,6 +31,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -47,6 +48,7 @@ typedef struct AuditContext
 	pg_uuid_t	profile_id;
 	pg_uuid_t	trace_id;
 	char		client[NAMEDATALEN * 2];
+	bool		erasing;		/* erase_profile: the row's content goes */
 	bool		head_known;		/* head_seq/head_hash are the chain's head */
 	int32		head_seq;		/* 0: no event yet */
 	uint8		head_hash[PROFILE_HASH_LEN];
@@ -71,6 +73,25 @@ profile_audit_set_context(const pg_uuid_t *trace_id, const char *client,
 	strlcpy(audit_ctx.client, client, sizeof(audit_ctx.client));
 	audit_ctx.head_known = fresh;
 	audit_ctx.head_seq = 0;
+	audit_ctx.erasing = false;
+}
+
+/*
+ * The API call erases the profile of its context: its deletion records no
+ * profile.deleted, and its events may lose their content (audit/trigger.c).
+ */
+void
+profile_audit_set_erasing(void)
+{
+	Assert(audit_ctx.active);
+	audit_ctx.erasing = true;
+}
+
+/* Is the profile (tenant_id, profile_id) being erased by this call? */
+bool
+profile_audit_erasing(int64 tenant_id, const pg_uuid_t *profile_id)
+{
+	return profile_audit_context_matches(tenant_id, profile_id) && audit_ctx.erasing;
 }
 
 void
@@ -136,25 +157,27 @@ static SavedPlan head_plan = {
 static SavedPlan insert_event_plan = {
 	"INSERT INTO profile_data.audit_events (tenant_id, recorded_at, occurred_at,"
 	" profile_id, client, source, event, session_id, transaction_group_id,"
-	" trace_id, data, chain_seq, prev_hash, hash)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-	14, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID,
-	TEXTOID, UUIDOID, UUIDOID, UUIDOID, JSONBOID, INT4OID, BYTEAOID, BYTEAOID}
+	" trace_id, data, chain_seq, prev_hash, hash, salt)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+	15, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID,
+		TEXTOID, UUIDOID, UUIDOID, UUIDOID, JSONBOID, INT4OID, BYTEAOID, BYTEAOID,
+	BYTEAOID}
 };
 
 static SavedPlan insert_batch_plan = {
 	"INSERT INTO profile_data.audit_events (tenant_id, recorded_at, occurred_at,"
 	" profile_id, client, source, event, session_id, transaction_group_id,"
-	" trace_id, data, chain_seq, prev_hash, hash)"
+	" trace_id, data, chain_seq, prev_hash, hash, salt)"
 	" SELECT $1, $2, u.occurred_at, $3, $4, $5, u.event, u.session_id, u.tg,"
-	" $6, u.data, u.seq, u.prev, u.hash"
+	" $6, u.data, u.seq, u.prev, u.hash, u.salt"
 	" FROM ROWS FROM (pg_catalog.unnest($7), pg_catalog.unnest($8),"
 	" pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11),"
-	" pg_catalog.unnest($12), pg_catalog.unnest($13), pg_catalog.unnest($14))"
-	" AS u(occurred_at, event, session_id, tg, data, seq, prev, hash)",
-	14, {INT8OID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID, UUIDOID,
+	" pg_catalog.unnest($12), pg_catalog.unnest($13), pg_catalog.unnest($14),"
+	" pg_catalog.unnest($15))"
+	" AS u(occurred_at, event, session_id, tg, data, seq, prev, hash, salt)",
+	15, {INT8OID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID, UUIDOID,
 		TIMESTAMPTZARRAYOID, TEXTARRAYOID, UUIDARRAYOID, UUIDARRAYOID,
-	JSONBARRAYOID, INT4ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID}
+	JSONBARRAYOID, INT4ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID}
 };
 
 /* The head of a profile's chain, from the context or one index probe. */
@@ -209,12 +232,17 @@ profile_audit_append(AuditEvent *ev)
 {
 	uint8		prev[PROFILE_HASH_LEN];
 	uint8		hash[PROFILE_HASH_LEN];
+	uint8		salt[PROFILE_SALT_LEN];
 	int32		seq;
-	Datum		v[14];
-	char		n[14];
+	Datum		v[15];
+	char		n[15];
 
 	chain_head(ev->tenant_id, &ev->profile_id, &seq, prev);
 	ev->chain_seq = seq + 1;
+	profile_random_bytes(salt, sizeof(salt));
+	ev->version = 2;
+	ev->salt = salt;
+	ev->content_hash = NULL;
 	profile_event_hash(seq > 0 ? prev : NULL, ev, hash);
 
 	memset(n, ' ', sizeof(n));
@@ -234,6 +262,7 @@ profile_audit_append(AuditEvent *ev)
 	v[12] = seq > 0 ? PointerGetDatum(profile_bytea(prev, PROFILE_HASH_LEN)) : (Datum) 0;
 	n[12] = seq > 0 ? ' ' : 'n';
 	v[13] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
+	v[14] = PointerGetDatum(profile_bytea(salt, PROFILE_SALT_LEN));
 	if (profile_exec(&insert_event_plan, v, n, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record audit event");
 	remember_head(ev, hash);
@@ -258,24 +287,32 @@ profile_audit_append_batch(AuditEvent *evs, int n)
 	Datum	   *seqs = palloc(sizeof(Datum) * n);
 	Datum	   *prevs = palloc(sizeof(Datum) * n);
 	Datum	   *hashes = palloc(sizeof(Datum) * n);
+	Datum	   *salts = palloc(sizeof(Datum) * n);
+	uint8	   *salt = palloc(PROFILE_SALT_LEN * n);
 	bool	   *snull = palloc(sizeof(bool) * n);
 	bool	   *gnull = palloc(sizeof(bool) * n);
 	bool	   *pnull = palloc(sizeof(bool) * n);
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
-	Datum		v[14];
-	char		nulls[14];
+	Datum		v[15];
+	char		nulls[15];
 	const AuditEvent *first = &evs[0];
 
 	if (n == 0)
 		return;
 	chain_head(first->tenant_id, &first->profile_id, &seq, prev);
+	profile_random_bytes(salt, (size_t) PROFILE_SALT_LEN * n);
 	for (int i = 0; i < n; i++)
 	{
 		AuditEvent *ev = &evs[i];
 
+		CHECK_FOR_INTERRUPTS();
 		ev->chain_seq = seq + 1;
+		ev->version = 2;
+		ev->salt = salt + (size_t) PROFILE_SALT_LEN * i;
+		ev->content_hash = NULL;
 		profile_event_hash(seq > 0 ? prev : NULL, ev, hash);
+		salts[i] = PointerGetDatum(profile_bytea(ev->salt, PROFILE_SALT_LEN));
 		occurred[i] = TimestampTzGetDatum(ev->occurred_at);
 		event[i] = CStringGetTextDatum(ev->event);
 		session[i] = ev->session_id ? UUIDPGetDatum(ev->session_id) : (Datum) 0;
@@ -314,6 +351,8 @@ profile_audit_append_batch(AuditEvent *evs, int n)
 	v[12] = PointerGetDatum(construct_md_array(prevs, pnull, 1, dims, lbs,
 											   BYTEAOID, -1, false, TYPALIGN_INT));
 	v[13] = PointerGetDatum(construct_md_array(hashes, NULL, 1, dims, lbs,
+											   BYTEAOID, -1, false, TYPALIGN_INT));
+	v[14] = PointerGetDatum(construct_md_array(salts, NULL, 1, dims, lbs,
 											   BYTEAOID, -1, false, TYPALIGN_INT));
 	if (profile_exec(&insert_batch_plan, v, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record audit events");

@@ -16,6 +16,7 @@
 #include "base/spi.h"
 
 #define PROFILE_HASH_LEN 32
+#define PROFILE_SALT_LEN 16
 
 /* One audit event, as appended and as hashed. */
 typedef struct AuditEvent
@@ -31,7 +32,10 @@ typedef struct AuditEvent
 	const pg_uuid_t *session_id;	/* may be NULL */
 	const pg_uuid_t *transaction_group_id;	/* may be NULL */
 	const pg_uuid_t *trace_id;	/* may be NULL */
-	Jsonb	   *data;
+	Jsonb	   *data;			/* NULL once erased */
+	int			version;		/* of the hash: 1 (1.0) or 2 (chain.c) */
+	const uint8 *salt;			/* version 2: PROFILE_SALT_LEN bytes */
+	const uint8 *content_hash;	/* version 2, erased: the commitment kept */
 } AuditEvent;
 
 extern void profile_audit_init(void);
@@ -39,6 +43,8 @@ extern void profile_audit_set_context(const pg_uuid_t *trace_id, const char *cli
 									  int64 tenant_id, const pg_uuid_t *profile_id,
 									  bool fresh);
 extern void profile_audit_clear_context(void);
+extern void profile_audit_set_erasing(void);
+extern bool profile_audit_erasing(int64 tenant_id, const pg_uuid_t *profile_id);
 extern bool profile_audit_context_matches(int64 tenant_id,
 										  const pg_uuid_t *profile_id);
 extern bool profile_audit_context_of(int64 tenant_id, const pg_uuid_t *profile_id,

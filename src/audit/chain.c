@@ -4,22 +4,53 @@
  *		Tamper evidence for the audit trail: the canonical hash of an
  *		event, tenant seals, and the verifier.
  *
- * Per-profile chains.  An event's hash is SHA-256 over a version tag, the
- * previous event's hash in the same profile's chain (or a marker for the
- * first), and the event's canonical content: tenant id, profile id,
- * chain_seq, recorded_at, occurred_at, client, source, event, session id,
- * transaction-group id, trace id and the data's jsonb text -- every field
- * length-prefixed, so no two different events serialise alike.  Altering
- * an event breaks its own hash; removing one leaves a gap in chain_seq;
- * inserting one (with triggers disabled) breaks the hash or the sequence,
- * unless the forger recomputes the chain's tail.
+ * Per-profile chains.  Each event's hash covers the previous event's hash
+ * in the same profile's chain (or a marker for the first) and the event:
+ * tenant id, profile id, chain_seq, recorded_at, occurred_at, client,
+ * source, event, session id, transaction-group id, trace id and its
+ * content -- every field length-prefixed, so no two different events
+ * serialise alike.  Altering an event breaks its own hash; removing one
+ * leaves a gap in chain_seq; inserting one (with triggers disabled) breaks
+ * the hash or the sequence, unless the forger recomputes the chain's tail.
+ *
+ * Erasure (1.1).  An event's content -- the data document, which holds
+ * personal values -- must be removable (profile.erase_profile) without
+ * breaking the chain.  So a version 2 hash does not cover the content
+ * itself but a commitment to it: content_hash = SHA-256(tag, salt, data),
+ * with 16 random bytes of salt kept in the event.  While the content is
+ * there the verifier recomputes the commitment from it.  Erasure stores
+ * the commitment in the event (content_hash) and removes the data and the
+ * salt; without the salt the commitment reveals nothing of the content, not
+ * even to someone guessing it (a plain hash of a document holding an email
+ * address could be tested against guesses), and the event's hash still
+ * covers every kept field.  What is kept of an erased event: its ids
+ * (event, profile, session, transaction group, trace), its times, client,
+ * source and event name, its place in the chain and its hashes.
+ *
+ * 1.0's events (version 1, no salt) hash the data text directly, so their
+ * hash cannot be recomputed once their content is gone.  Erasing them,
+ * erase_profile first checks the profile's whole chain, then records in
+ * the profile.erased event it appends -- a version 2 event, so itself
+ * covered -- whether the chain held, how many events lost their content,
+ * and a digest over each erased 1.0 event's kept fields and stored hash.
+ * For an erased 1.0 event the verifier then proves: its place in the chain
+ * (the next event, or a seal, commits to its stored hash), its kept fields
+ * (they must match the digest of the profile.erased event), and that its
+ * content matched its hash when it was erased (erase_profile checked it
+ * then, and said so in that event); its content itself can no longer be
+ * checked, by design.
+ *
+ * The verifier also checks that erasure happened only through
+ * erase_profile: a chain whose events lost their content must end with a
+ * profile.erased event that counts them, and nothing may follow it.
  *
  * Seals.  profile.seal_audit_chain(tenant) records, in a new seal, the
  * head (chain_seq and hash) of every chain that grew since the previous
  * seal; each seal's hash covers the previous seal's hash and its heads.
  * Removing the newest events of a chain (a tail no later event points
  * back to) or a whole chain is caught once a seal covers them; so is a
- * recomputed chain, whose head no longer matches its seal.
+ * recomputed chain, whose head no longer matches its seal.  Erasure
+ * changes no stored hash, so seals stay valid.
  *
  * Guarantees and limits.  Chains are per profile, so concurrent writers in
  * one tenant never wait for each other; writers of one profile are already
@@ -41,6 +72,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 #include "audit/chain.h"
@@ -60,14 +92,26 @@ static SavedPlan tenant_id_plan = {
 	1, {TEXTOID}
 };
 
-static SavedPlan events_plan = {
-	"SELECT id, recorded_at, occurred_at, profile_id, client, source,"
-	" event, session_id, transaction_group_id, trace_id, data,"
-	" chain_seq, prev_hash, hash"
+#define EVENT_COLUMNS \
+	"SELECT id, recorded_at, occurred_at, profile_id, client, source," \
+	" event, session_id, transaction_group_id, trace_id, data," \
+	" chain_seq, prev_hash, hash, salt, content_hash, erased_at" \
 	" FROM profile_data.audit_events"
+#define N_EVENT_COLUMNS 17
+
+static SavedPlan events_plan = {
+	EVENT_COLUMNS
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 	" ORDER BY profile_id, chain_seq",
 	1, {INT8OID}
+};
+
+static SavedPlan profile_events_plan = {
+	EVENT_COLUMNS
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	" AND profile_id OPERATOR(pg_catalog.=) $2"
+	" ORDER BY chain_seq FOR UPDATE",
+	2, {INT8OID, UUIDOID}
 };
 
 static SavedPlan seals_plan = {
@@ -162,34 +206,304 @@ put_uuid(crypto_hash_sha256_state *st, const pg_uuid_t *u)
 		put_bytes(st, u->data, UUID_LEN);
 }
 
-/* SHA-256 over the previous hash (NULL: first of its chain) and the event. */
+/* The bytes of a bytea of exactly len bytes; else NULL, *damaged set. */
+static const uint8 *
+bytea_bytes(Datum d, size_t len, bool *damaged)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	if (VARSIZE_ANY_EXHDR(b) != len)
+	{
+		*damaged = true;
+		return NULL;
+	}
+	return (const uint8 *) VARDATA_ANY(b);
+}
+
+/* A stored SHA-256; NULL if null or of another length. */
+static const uint8 *
+bytea_hash(Datum d, bool isnull)
+{
+	bool		damaged = false;
+
+	return isnull ? NULL : bytea_bytes(d, PROFILE_HASH_LEN, &damaged);
+}
+
+/*
+ * The commitment of a version 2 event to its content: SHA-256 over a tag,
+ * the salt and the data's jsonb text.
+ */
 void
-profile_event_hash(const uint8 *prev, const AuditEvent *ev, uint8 *out)
+profile_event_content_hash(const AuditEvent *ev, uint8 *out)
 {
 	crypto_hash_sha256_state st;
-	static const char tag[] = "profile_ext audit event v1";
-	uint8		has_prev = prev != NULL;
+	static const char tag[] = "profile_ext audit content v2";
 	char	   *data = JsonbToCString(NULL, &ev->data->root, VARSIZE(ev->data));
 
 	crypto_hash_sha256_init(&st);
 	put_bytes(&st, tag, sizeof(tag));
-	put_bytes(&st, &has_prev, 1);
-	if (prev)
-		put_bytes(&st, prev, PROFILE_HASH_LEN);
-	put_u64(&st, (uint64) ev->tenant_id);
-	put_bytes(&st, ev->profile_id.data, UUID_LEN);
-	put_u64(&st, (uint64) ev->chain_seq);
-	put_u64(&st, (uint64) ev->recorded_at);
-	put_u64(&st, (uint64) ev->occurred_at);
-	put_str(&st, ev->client, ev->client ? strlen(ev->client) : 0, ev->client == NULL);
-	put_str(&st, ev->source, strlen(ev->source), false);
-	put_str(&st, ev->event, strlen(ev->event), false);
-	put_uuid(&st, ev->session_id);
-	put_uuid(&st, ev->transaction_group_id);
-	put_uuid(&st, ev->trace_id);
+	put_bytes(&st, ev->salt, PROFILE_SALT_LEN);
 	put_str(&st, data, strlen(data), false);
 	crypto_hash_sha256_final(&st, out);
 	pfree(data);
+}
+
+/* The fields every version hashes, after its tag and the previous hash. */
+static void
+put_event_fields(crypto_hash_sha256_state *st, const AuditEvent *ev)
+{
+	put_u64(st, (uint64) ev->tenant_id);
+	put_bytes(st, ev->profile_id.data, UUID_LEN);
+	put_u64(st, (uint64) ev->chain_seq);
+	put_u64(st, (uint64) ev->recorded_at);
+	put_u64(st, (uint64) ev->occurred_at);
+	put_str(st, ev->client, ev->client ? strlen(ev->client) : 0, ev->client == NULL);
+	put_str(st, ev->source, strlen(ev->source), false);
+	put_str(st, ev->event, strlen(ev->event), false);
+	put_uuid(st, ev->session_id);
+	put_uuid(st, ev->transaction_group_id);
+	put_uuid(st, ev->trace_id);
+}
+
+/*
+ * SHA-256 over the previous hash (NULL: first of its chain) and the event:
+ * version 1 over the data's text, version 2 over the content's commitment
+ * (computed from data and salt, or kept in content_hash once erased).
+ */
+void
+profile_event_hash(const uint8 *prev, const AuditEvent *ev, uint8 *out)
+{
+	crypto_hash_sha256_state st;
+	static const char tag1[] = "profile_ext audit event v1";
+	static const char tag2[] = "profile_ext audit event v2";
+	uint8		has_prev = prev != NULL;
+
+	crypto_hash_sha256_init(&st);
+	if (ev->version == 1)
+		put_bytes(&st, tag1, sizeof(tag1));
+	else
+		put_bytes(&st, tag2, sizeof(tag2));
+	put_bytes(&st, &has_prev, 1);
+	if (prev)
+		put_bytes(&st, prev, PROFILE_HASH_LEN);
+	put_event_fields(&st, ev);
+	if (ev->version == 1)
+	{
+		char	   *data = JsonbToCString(NULL, &ev->data->root, VARSIZE(ev->data));
+
+		put_str(&st, data, strlen(data), false);
+		pfree(data);
+	}
+	else
+	{
+		uint8		content[PROFILE_HASH_LEN];
+
+		if (ev->content_hash)
+			memcpy(content, ev->content_hash, PROFILE_HASH_LEN);
+		else
+			profile_event_content_hash(ev, content);
+		put_bytes(&st, content, PROFILE_HASH_LEN);
+	}
+	crypto_hash_sha256_final(&st, out);
+}
+
+/*
+ * Walking a profile's chain, event by event (the verifier, and erasure).
+ */
+void
+profile_chain_start(ChainWalk * w, const pg_uuid_t *profile_id)
+{
+	static const char tag[] = "profile_ext erased 1.0 events";
+
+	memset(w, 0, sizeof(*w));
+	w->profile_id = *profile_id;
+	crypto_hash_sha256_init(&w->v1_digest);
+	put_bytes(&w->v1_digest, tag, sizeof(tag));
+}
+
+/* The kept fields and stored hash of an erased 1.0 event, into the digest. */
+static void
+digest_v1_event(ChainWalk * w, const AuditEvent *ev, const uint8 *stored)
+{
+	put_bytes(&w->v1_digest, stored, PROFILE_HASH_LEN);
+	put_event_fields(&w->v1_digest, ev);
+	w->v1_erased++;
+}
+
+/* The digest of the 1.0 events erased so far, as hex (65 bytes). */
+void
+profile_chain_v1_digest(const ChainWalk * w, char *hex)
+{
+	crypto_hash_sha256_state st = w->v1_digest;
+	uint8		d[PROFILE_HASH_LEN];
+
+	crypto_hash_sha256_final(&st, d);
+	sodium_bin2hex(hex, PROFILE_HASH_LEN * 2 + 1, d, PROFILE_HASH_LEN);
+}
+
+/* A string member of an erasure record, or NULL. */
+static JsonbValue *
+record_member(Jsonb *data, const char *key)
+{
+	JsonbValue	k;
+
+	if (data == NULL || !JB_ROOT_IS_OBJECT(data))
+		return NULL;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(&data->root, JB_FOBJECT, &k);
+}
+
+/* Does a profile.erased event account for what the chain erased? */
+static const char *
+check_erasure_record(const ChainWalk * w, Jsonb *data)
+{
+	JsonbValue *n = record_member(data, "events_erased");
+	JsonbValue *ok = record_member(data, "verified");
+	JsonbValue *digest = record_member(data, "erased_v1_digest");
+
+	if (n == NULL || n->type != jbvNumeric ||
+		DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(n->val.numeric))) != w->erased)
+		return "the profile.erased event does not count the events whose content was removed";
+	if (w->v1_erased > 0)
+	{
+		char		hex[PROFILE_HASH_LEN * 2 + 1];
+
+		profile_chain_v1_digest(w, hex);
+		if (digest == NULL || digest->type != jbvString ||
+			digest->val.string.len != PROFILE_HASH_LEN * 2 ||
+			memcmp(digest->val.string.val, hex, PROFILE_HASH_LEN * 2) != 0)
+			return "an erased 1.0 event's kept fields or hash changed after its erasure";
+	}
+	if (ok == NULL || ok->type != jbvBool || !ok->val.boolean)
+		return "the chain was already broken when the profile was erased";
+	return NULL;
+}
+
+/*
+ * Check the next event of the chain w walks: its place, its hash and, for
+ * erasure, what it may hold.  On success the event's hash is in hash and
+ * NULL is returned; else the reason.  ev->version, salt and content_hash
+ * come from the row; erased: its erased_at is set.
+ */
+const char *
+profile_chain_step(ChainWalk * w, AuditEvent *ev, bool erased,
+				   const uint8 *prev, const uint8 *stored, uint8 *hash)
+{
+	if (w->closed)
+		return "an event follows the profile's erasure";
+	if (ev->chain_seq != w->last_seq + 1)
+		return w->last_seq == 0 ? "the chain does not start at 1: its first events are missing" :
+			"chain_seq skips: an event before this one is missing";
+	if ((w->last_seq == 0) != (prev == NULL) ||
+		(prev && memcmp(prev, w->last_hash, PROFILE_HASH_LEN) != 0))
+		return "prev_hash is not the hash of the event before it";
+	if (stored == NULL)
+		return "the event's hash is missing or damaged";
+
+	if (erased)
+	{
+		if (ev->data != NULL || ev->salt != NULL)
+			return "an erased event still holds content";
+		if (strcmp(ev->event, "profile.erased") == 0)
+			return "the erasure record itself lost its content";
+		if (ev->content_hash)
+		{
+			ev->version = 2;
+			profile_event_hash(prev, ev, hash);
+		}
+		else
+		{
+			/* 1.0's hash cannot be recomputed: the erasure record vouches */
+			memcpy(hash, stored, PROFILE_HASH_LEN);
+			digest_v1_event(w, ev, stored);
+		}
+		w->erased++;
+	}
+	else
+	{
+		if (ev->data == NULL || ev->content_hash != NULL)
+			return "an event lost its content without being erased";
+		ev->version = ev->salt ? 2 : 1;
+		profile_event_hash(prev, ev, hash);
+	}
+	if (memcmp(hash, stored, PROFILE_HASH_LEN) != 0)
+		return "hash does not match the event's content: it was altered";
+	if (!erased && strcmp(ev->event, "profile.erased") == 0 && strcmp(ev->source, "db") == 0)
+	{
+		const char *r = check_erasure_record(w, ev->data);
+
+		if (r)
+			return r;
+		w->closed = true;
+	}
+	w->last_seq = ev->chain_seq;
+	memcpy(w->last_hash, hash, PROFILE_HASH_LEN);
+	w->events++;
+	return NULL;
+}
+
+/* At the end of a chain: content removed only by erase_profile. */
+const char *
+profile_chain_end(const ChainWalk * w)
+{
+	if (w->erased > 0 && !w->closed)
+		return "events lost their content outside erase_profile";
+	return NULL;
+}
+
+/*
+ * An event row of EVENT_COLUMNS as an AuditEvent, in the current memory
+ * context; false if a column that is never null is null.
+ */
+bool
+profile_chain_read_row(HeapTuple tup, TupleDesc desc, int64 tenant_id, ChainRow * row)
+{
+	bool		n[N_EVENT_COLUMNS];
+	Datum		d[N_EVENT_COLUMNS];
+	AuditEvent *ev = &row->ev;
+
+	for (int c = 0; c < N_EVENT_COLUMNS; c++)
+		d[c] = SPI_getbinval(tup, desc, c + 1, &n[c]);
+	memset(row, 0, sizeof(*row));
+	row->id = n[0] ? -1 : DatumGetInt64(d[0]);
+	if (!n[3])
+		ev->profile_id = *DatumGetUUIDP(d[3]);
+	ev->chain_seq = n[11] ? 0 : DatumGetInt32(d[11]);
+	if (n[0] || n[1] || n[2] || n[3] || n[5] || n[6] || n[11])
+		return false;
+	ev->tenant_id = tenant_id;
+	ev->recorded_at = DatumGetTimestampTz(d[1]);
+	ev->occurred_at = DatumGetTimestampTz(d[2]);
+	ev->client = n[4] ? NULL : TextDatumGetCString(d[4]);
+	ev->source = TextDatumGetCString(d[5]);
+	ev->event = TextDatumGetCString(d[6]);
+	ev->session_id = n[7] ? NULL : DatumGetUUIDP(d[7]);
+	ev->transaction_group_id = n[8] ? NULL : DatumGetUUIDP(d[8]);
+	ev->trace_id = n[9] ? NULL : DatumGetUUIDP(d[9]);
+	ev->data = n[10] ? NULL : DatumGetJsonbP(d[10]);
+	row->prev = bytea_hash(d[12], n[12]);
+	row->stored = bytea_hash(d[13], n[13]);
+	ev->salt = n[14] ? NULL : bytea_bytes(d[14], PROFILE_SALT_LEN, &row->damaged);
+	ev->content_hash = n[15] ? NULL : bytea_bytes(d[15], PROFILE_HASH_LEN, &row->damaged);
+	row->erased = !n[16];
+	return true;
+}
+
+/*
+ * The events of one profile, locked, in chain order, into SPI_tuptable
+ * (rows for profile_chain_read_row); their number.
+ */
+uint64
+profile_chain_lock_events(int64 tenant_id, const pg_uuid_t *profile_id)
+{
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(tenant_id);
+	args[1] = UUIDPGetDatum(profile_id);
+	profile_exec(&profile_events_plan, args, NULL, false, 0);
+	return SPI_processed;
 }
 
 /* The id of a tenant, or TENANT_NOT_FOUND.  SPI must be connected. */
@@ -207,19 +521,6 @@ tenant_id_of(const char *name, bool lock)
 					  "tenant \"%s\" does not exist", name);
 	}
 	return DatumGetInt64(profile_spi_required(0, 1, "tenants"));
-}
-
-static const uint8 *
-bytea_hash(Datum d, bool isnull)
-{
-	bytea	   *b;
-
-	if (isnull)
-		return NULL;
-	b = DatumGetByteaPP(d);
-	if (VARSIZE_ANY_EXHDR(b) != PROFILE_HASH_LEN)
-		return NULL;
-	return (const uint8 *) VARDATA_ANY(b);
 }
 
 /* The first broken link, as the verifier reports it. */
@@ -247,14 +548,13 @@ broken(const char *kind, int64 checked, int64 event_id, const pg_uuid_t *profile
 
 /* Walk every chain of the tenant; NULL if all hold, else the first break. */
 static Jsonb *
-verify_events(int64 tenant_id, int64 *count)
+verify_events(int64 tenant_id, int64 *count, int64 *erased)
 {
 	Datum		arg = Int64GetDatum(tenant_id);
 	Portal		portal;
-	pg_uuid_t	cur;
-	int32		last_seq = 0;
-	uint8		last_hash[PROFILE_HASH_LEN];
-	bool		have_cur = false;
+	ChainWalk	w;
+	bool		have = false;
+	const char *r;
 	MemoryContext rowcxt = AllocSetContextCreate(CurrentMemoryContext,
 												 "verify_audit_chain row",
 												 ALLOCSET_DEFAULT_SIZES);
@@ -262,81 +562,50 @@ verify_events(int64 tenant_id, int64 *count)
 
 	portal = profile_cursor_open(&events_plan, &arg, NULL);
 	*count = 0;
+	*erased = 0;
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 1000);
 		if (SPI_processed == 0)
 			break;
-		for (uint64 r = 0; r < SPI_processed; r++)
+		for (uint64 i = 0; i < SPI_processed; i++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
-			bool		n[14];
-			Datum		d[14];
-			AuditEvent	ev;
-			int64		id;
-			const uint8 *prev;
-			const uint8 *stored;
+			ChainRow	row;
 			uint8		hash[PROFILE_HASH_LEN];
+			bool		whole;
 
 			CHECK_FOR_INTERRUPTS();
 			MemoryContextReset(rowcxt);
 			old = MemoryContextSwitchTo(rowcxt);
-			for (int c = 0; c < 14; c++)
-				d[c] = SPI_getbinval(tup, desc, c + 1, &n[c]);
-			if (n[0] || n[1] || n[2] || n[3] || n[5] || n[6] || n[10] || n[11])
-			{
-				MemoryContextSwitchTo(old);
-				return broken("event", *count, n[0] ? -1 : DatumGetInt64(d[0]),
-							  n[3] ? NULL : DatumGetUUIDP(d[3]),
-							  n[11] ? 0 : DatumGetInt32(d[11]),
-							  "a column that is never null is null: the event was damaged");
-			}
-			id = DatumGetInt64(d[0]);
-			memset(&ev, 0, sizeof(ev));
-			ev.tenant_id = tenant_id;
-			ev.recorded_at = DatumGetTimestampTz(d[1]);
-			ev.occurred_at = DatumGetTimestampTz(d[2]);
-			ev.profile_id = *DatumGetUUIDP(d[3]);
-			ev.client = n[4] ? NULL : TextDatumGetCString(d[4]);
-			ev.source = TextDatumGetCString(d[5]);
-			ev.event = TextDatumGetCString(d[6]);
-			ev.session_id = n[7] ? NULL : DatumGetUUIDP(d[7]);
-			ev.transaction_group_id = n[8] ? NULL : DatumGetUUIDP(d[8]);
-			ev.trace_id = n[9] ? NULL : DatumGetUUIDP(d[9]);
-			ev.data = DatumGetJsonbP(d[10]);
-			ev.chain_seq = DatumGetInt32(d[11]);
-			prev = bytea_hash(d[12], n[12]);
-			stored = bytea_hash(d[13], n[13]);
-
-			if (!have_cur || memcmp(&cur, &ev.profile_id, sizeof(cur)) != 0)
-			{
-				cur = ev.profile_id;
-				have_cur = true;
-				last_seq = 0;
-			}
+			whole = profile_chain_read_row(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+										   tenant_id, &row);
 			MemoryContextSwitchTo(old);
-			if (ev.chain_seq != last_seq + 1)
-				return broken("event", *count, id, &ev.profile_id, ev.chain_seq,
-							  last_seq == 0 ? "the chain does not start at 1: its first events are missing" :
-							  "chain_seq skips: an event before this one is missing");
-			if ((last_seq == 0) != (prev == NULL) ||
-				(prev && memcmp(prev, last_hash, PROFILE_HASH_LEN) != 0))
-				return broken("event", *count, id, &ev.profile_id, ev.chain_seq,
-							  "prev_hash is not the hash of the event before it");
+			if (!whole || row.damaged)
+				return broken("event", *count, row.id, &row.ev.profile_id, row.ev.chain_seq,
+							  "a column that is never null is null, or a hash or salt has the wrong length: the event was damaged");
+			if (!have || memcmp(&w.profile_id, &row.ev.profile_id, sizeof(pg_uuid_t)) != 0)
+			{
+				if (have && (r = profile_chain_end(&w)) != NULL)
+					return broken("event", *count, -1, &w.profile_id, w.last_seq, r);
+				*count += have ? w.events : 0;
+				*erased += have ? w.erased : 0;
+				profile_chain_start(&w, &row.ev.profile_id);
+				have = true;
+			}
 			old = MemoryContextSwitchTo(rowcxt);
-			profile_event_hash(prev, &ev, hash);
+			r = profile_chain_step(&w, &row.ev, row.erased, row.prev, row.stored, hash);
 			MemoryContextSwitchTo(old);
-			if (stored == NULL || memcmp(hash, stored, PROFILE_HASH_LEN) != 0)
-				return broken("event", *count, id, &ev.profile_id, ev.chain_seq,
-							  "hash does not match the event's content: it was altered");
-			last_seq = ev.chain_seq;
-			memcpy(last_hash, hash, PROFILE_HASH_LEN);
-			(*count)++;
+			if (r)
+				return broken("event", *count + w.events, row.id, &row.ev.profile_id,
+							  row.ev.chain_seq, r);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
+	if (have && (r = profile_chain_end(&w)) != NULL)
+		return broken("event", *count + w.events, -1, &w.profile_id, w.last_seq, r);
+	*count += have ? w.events : 0;
+	*erased += have ? w.erased : 0;
 	return NULL;
 }
 
@@ -466,13 +735,14 @@ verify_audit_chain(PG_FUNCTION_ARGS)
 	MemoryContext callcxt = CurrentMemoryContext;
 	int64		tenant_id;
 	int64		events;
+	int64		erased;
 	int64		seals = 0;
 	Jsonb	   *result;
 	OwnerSection owner;
 
 	profile_begin_as_owner(&owner);
 	tenant_id = tenant_id_of(tenant, false);
-	result = verify_events(tenant_id, &events);
+	result = verify_events(tenant_id, &events, &erased);
 	if (result == NULL)
 		result = verify_seals(tenant_id, events, &seals);
 	if (result == NULL)
@@ -482,6 +752,7 @@ verify_audit_chain(PG_FUNCTION_ARGS)
 		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 		profile_push_bool(&st, "ok", true);
 		profile_push_int(&st, "events", events);
+		profile_push_int(&st, "erased", erased);
 		profile_push_int(&st, "seals", seals);
 		result = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 	}

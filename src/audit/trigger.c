@@ -201,6 +201,9 @@ audit_profile_change(PG_FUNCTION_ARGS)
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
+		/* erase_profile records profile.erased instead, without the values */
+		if (profile_audit_erasing(ev.tenant_id, &ev.profile_id))
+			return PointerGetDatum(tup);
 		ev.event = "profile.deleted";
 		ev.data = row_document(tup, desc);
 	}
@@ -219,6 +222,61 @@ audit_profile_change(PG_FUNCTION_ARGS)
 	profile_owner_end(&owner);
 
 	return PointerGetDatum(tup);
+}
+
+/*
+ * Is an update of an audit event erase_profile removing its content?  The
+ * event's profile is the one the API call is erasing; only data, salt,
+ * content_hash and erased_at change; afterwards data and salt are null and
+ * erased_at is set, where it was not before.
+ */
+static bool
+erasure_of(HeapTuple old, HeapTuple new, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d;
+	int64		tenant_id;
+	pg_uuid_t	profile_id;
+
+	d = heap_getattr(old, SPI_fnumber(desc, "tenant_id"), desc, &isnull);
+	if (isnull)
+		return false;
+	tenant_id = DatumGetInt64(d);
+	d = heap_getattr(old, SPI_fnumber(desc, "profile_id"), desc, &isnull);
+	if (isnull)
+		return false;
+	profile_id = *DatumGetUUIDP(d);
+	if (!profile_audit_erasing(tenant_id, &profile_id))
+		return false;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		bool		n1,
+					n2;
+		Datum		d1,
+					d2;
+
+		if (att->attisdropped)
+			continue;
+		d1 = heap_getattr(old, i + 1, desc, &n1);
+		d2 = heap_getattr(new, i + 1, desc, &n2);
+		if (strcmp(name, "data") == 0 || strcmp(name, "salt") == 0)
+		{
+			if (!n2)
+				return false;
+		}
+		else if (strcmp(name, "erased_at") == 0)
+		{
+			if (!n1 || n2)
+				return false;
+		}
+		else if (strcmp(name, "content_hash") != 0 &&
+				 (n1 != n2 || (!n1 && !datum_image_eq(d1, d2, att->attbyval, att->attlen))))
+			return false;
+	}
+	return true;
 }
 
 PG_FUNCTION_INFO_V1(refuse_change);
@@ -240,6 +298,12 @@ refuse_change(PG_FUNCTION_ARGS)
 	rel = RelationGetRelationName(td->tg_relation);
 	what = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update rows of" :
 		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "delete from" : "truncate";
+
+	/* the one change an audit event takes: erase_profile removing content */
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
+		strcmp(rel, "audit_events") == 0 &&
+		erasure_of(td->tg_trigtuple, td->tg_newtuple, RelationGetDescr(td->tg_relation)))
+		return PointerGetDatum(td->tg_newtuple);
 
 	if (strcmp(rel, "profiles") == 0)
 		ereport(ERROR,

@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -50,11 +51,48 @@ profile_crypto_init(void)
 							NULL, NULL, NULL);
 }
 
+/*
+ * Random bytes for ids and salts, drawn from the kernel (randombytes_buf:
+ * getrandom) a pool at a time rather than a system call per use.  The
+ * pool belongs to one process: a forked backend that inherited a filled
+ * pool starts from an empty one.  Secrets (tokens) take their bytes
+ * straight from the kernel and never pass through the pool.
+ */
+#define RANDOM_POOL 4096
+
+void
+profile_random_bytes(void *out, size_t len)
+{
+	static uint8 pool[RANDOM_POOL];
+	static size_t left = 0;
+	static int	owner = 0;
+
+	if (owner != MyProcPid)
+	{
+		left = 0;
+		owner = MyProcPid;
+	}
+	if (len > RANDOM_POOL / 4)
+	{
+		randombytes_buf(out, len);
+		return;
+	}
+	if (left < len)
+	{
+		randombytes_buf(pool, RANDOM_POOL);
+		left = RANDOM_POOL;
+	}
+	memcpy(out, pool + RANDOM_POOL - left, len);
+	/* bytes handed out are not kept */
+	sodium_memzero(pool + RANDOM_POOL - left, len);
+	left -= len;
+}
+
 /* A random (version 4) UUID: trace ids. */
 void
 profile_uuid_v4(pg_uuid_t *out)
 {
-	randombytes_buf(out->data, UUID_LEN);
+	profile_random_bytes(out->data, UUID_LEN);
 	out->data[6] = (out->data[6] & 0x0F) | 0x40;
 	out->data[8] = (out->data[8] & 0x3F) | 0x80;
 }
@@ -72,7 +110,7 @@ profile_uuid_v7(pg_uuid_t *out)
 
 	ms = (uint64) (now / 1000) +
 		(uint64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
-	randombytes_buf(out->data + 6, UUID_LEN - 6);
+	profile_random_bytes(out->data + 6, UUID_LEN - 6);
 	for (int i = 0; i < 6; i++)
 		out->data[i] = (uint8) (ms >> (40 - 8 * i));
 	out->data[6] = (out->data[6] & 0x0F) | 0x70;

@@ -10,6 +10,7 @@
 
 #include "utils/uuid.h"
 
+extern void profile_random_bytes(void *out, size_t len);
 extern void profile_uuid_v4(pg_uuid_t *out);
 extern void profile_uuid_v7(pg_uuid_t *out);
 extern bytea *profile_bytea(const void *data, size_t len);

@@ -209,17 +209,10 @@ token_allows(const TokenInfo *tok, const char *tenant)
 	return false;
 }
 
-/*
- * Principal, tenant, contract and rate limit (README, "Who is calling"),
- * in that order.  The tenant's required contract applies to the calls that
- * create, change or remove a profile (ctx->writer).
- */
-void
-profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
+/* 1 to 3 of README, "Who is calling": the principal. */
+static void
+resolve_principal(ApiCall *ctx, const ProfileInput *in)
 {
-	const TenantInfo *tenant;
-	const char *name;
-	size_t		len;
 	char	   *sub;
 	char	   *claims_tenant;
 
@@ -265,6 +258,20 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
 					  "no access token was given and role \"%s\" is not an admin",
 					  GetUserNameFromId(ctx->caller, false));
 
+}
+
+/*
+ * The tenant the request names, or the only one the principal may use; NULL
+ * if neither (required: VALIDATION_FAILED instead).  A named tenant that
+ * does not exist is TENANT_NOT_FOUND.
+ */
+static const TenantInfo *
+named_tenant(ApiCall *ctx, const ProfileInput *in, bool required)
+{
+	const TenantInfo *tenant;
+	const char *name;
+	size_t		len;
+
 	/* the tenant: named in the payload, or the token's only tenant */
 	if (in->present[PE_F_TENANT])
 	{
@@ -290,6 +297,8 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
 		name = ctx->claims_tenant;
 		len = strlen(name);
 	}
+	else if (!required)
+		return NULL;
 	else
 	{
 		FieldErrors errs = {0};
@@ -304,6 +313,27 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
 		profile_raise(PE_E_TENANT_NOT_FOUND, &ctx->trace_id, NULL, NULL,
 					  "tenant \"%s\" does not exist",
 					  pnstrdup(name, pg_mbcliplen(name, len, 64)));
+	return tenant;
+}
+
+/* May the principal act in the tenant at all? */
+static bool
+may_use(const ApiCall *ctx, const TenantInfo *tenant)
+{
+	if (ctx->token && !token_allows(ctx->token, tenant->name))
+		return false;
+	if (ctx->claims_tenant && strcmp(ctx->claims_tenant, tenant->name) != 0)
+		return false;
+	return true;
+}
+
+/*
+ * The tenant, then its contract and the rate limit: TENANT_FORBIDDEN,
+ * CONTRACT_INACTIVE or RATE_LIMITED, or ctx->tenant set.
+ */
+static void
+admit(ApiCall *ctx, const TenantInfo *tenant)
+{
 	if (ctx->token && !token_allows(ctx->token, tenant->name))
 		profile_raise(PE_E_TENANT_FORBIDDEN, &ctx->trace_id, NULL, NULL,
 					  "access token is not valid for tenant \"%s\"", tenant->name);
@@ -326,4 +356,47 @@ profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
 	/* the rate limit, for every call of a client that got this far */
 	if (ctx->kind != PRINCIPAL_ADMIN)
 		profile_rate_limit(ctx->client_id, ctx->client, tenant, &ctx->trace_id);
+}
+
+/*
+ * Principal, tenant, contract and rate limit (README, "Who is calling"),
+ * in that order.  The tenant's required contract applies to the calls that
+ * create, change or remove a profile (ctx->writer).
+ */
+void
+profile_resolve_caller(ApiCall *ctx, const ProfileInput *in)
+{
+	resolve_principal(ctx, in);
+	admit(ctx, named_tenant(ctx, in, true));
+}
+
+/*
+ * The same for a call on a profile id, whose tenant is the profile's own
+ * (ids are unique across tenants): owner_tenant_id, or -1 if no profile
+ * has the id.  false -- for the caller to report PROFILE_NOT_FOUND -- when
+ * there is no such profile, or it is in a tenant the principal may not use
+ * or the request does not name: the two look the same.  Such a call still
+ * counts against the rate limit of the tenant the caller names or has.
+ */
+bool
+profile_resolve_caller_for_profile(ApiCall *ctx, const ProfileInput *in,
+								   int64 owner_tenant_id)
+{
+	const TenantInfo *named;
+	const TenantInfo *owner = NULL;
+
+	resolve_principal(ctx, in);
+	named = named_tenant(ctx, in, false);
+	if (owner_tenant_id >= 0)
+		owner = profile_tenant_by_id(owner_tenant_id);
+	if (owner == NULL || !may_use(ctx, owner) ||
+		(named != NULL && named->id != owner->id))
+	{
+		if (named != NULL && ctx->kind != PRINCIPAL_ADMIN && may_use(ctx, named) &&
+			named->enabled)
+			profile_rate_limit(ctx->client_id, ctx->client, named, &ctx->trace_id);
+		return false;
+	}
+	admit(ctx, owner);
+	return true;
 }

@@ -49,6 +49,8 @@ extern void profile_call_open(ApiCall *ctx, const char *writer, Jsonb *payload,
 							  ProfileInput *in);
 extern void profile_check_request(ApiCall *ctx, Jsonb *payload);
 extern void profile_resolve_caller(ApiCall *ctx, const ProfileInput *in);
+extern bool profile_resolve_caller_for_profile(ApiCall *ctx, const ProfileInput *in,
+											   int64 owner_tenant_id);
 extern void profile_call_end(ApiCall *ctx);
 
 #endif							/* PROFILE_CALLER_H */

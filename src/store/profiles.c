@@ -36,6 +36,7 @@
 #include "base/errors.h"
 #include "base/json.h"
 #include "store/profiles.h"
+#include "store/verification.h"
 
 #define N_INSERT_ARGS (PE_F__COUNT - PE_F_USERNAME + 6 + PROFILE_N_KEYS)
 #define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 5 + PROFILE_N_KEYS)
@@ -47,6 +48,70 @@ static SavedPlan select_plan = {
 	"SELECT * FROM profile_data.profiles"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
 	" FOR UPDATE",
+	2, {INT8OID, UUIDOID}
+};
+
+static SavedPlan read_plan = {
+	"SELECT * FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, UUIDOID}
+};
+
+/* find_profile: by the keys uniqueness uses (README, "Identity") */
+static SavedPlan find_username_plan = {
+	"SELECT * FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	" AND (username_key OPERATOR(pg_catalog.=) $2"
+	"      OR username_skeleton OPERATOR(pg_catalog.=) $3)"
+	" LIMIT 2",
+	3, {INT8OID, TEXTOID, TEXTOID}
+};
+
+static SavedPlan find_email_plan = {
+	"SELECT * FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND email_key OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, TEXTOID}
+};
+
+static SavedPlan find_phone_plan = {
+	"SELECT * FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND phone_key OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, TEXTOID}
+};
+
+static SavedPlan delete_plan = {
+	"DELETE FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, UUIDOID}
+};
+
+/* the tenant of a profile id, and whether the profile was erased */
+static SavedPlan id_tenant_plan = {
+	"SELECT tenant_id, erased_at IS NOT NULL FROM profile_data.profile_ids"
+	" WHERE id OPERATOR(pg_catalog.=) $1",
+	1, {UUIDOID}
+};
+
+static SavedPlan mark_erased_plan = {
+	"UPDATE profile_data.profile_ids SET erased_at = $2"
+	" WHERE id OPERATOR(pg_catalog.=) $1",
+	2, {UUIDOID, TIMESTAMPTZOID}
+};
+
+/* erasure: the upgrade's list of conflicts forgets the profile */
+static SavedPlan conflicts_shrink_plan = {
+	"UPDATE profile_data.identity_conflicts"
+	"   SET profile_ids = pg_catalog.array_remove(profile_ids, $2)"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	"   AND profile_ids OPERATOR(pg_catalog.@>) ARRAY[$2]"
+	"   AND pg_catalog.cardinality(profile_ids) OPERATOR(pg_catalog.>) 2",
+	2, {INT8OID, UUIDOID}
+};
+
+static SavedPlan conflicts_drop_plan = {
+	"DELETE FROM profile_data.identity_conflicts"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	"   AND profile_ids OPERATOR(pg_catalog.@>) ARRAY[$2]",
 	2, {INT8OID, UUIDOID}
 };
 
@@ -420,4 +485,136 @@ profile_update_row(const ApiCall *ctx, const ProfileRow *row)
 	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, false);
 	if (profile_exec(&update_plan, args, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update profile");
+}
+
+/*
+ * The tenant a profile id was claimed for (any tenant: ids are unique
+ * across tenants); false if no profile ever had the id.  *erased: the
+ * profile was erased.  fresh: with a new snapshot, seeing what the
+ * statement calling a writing function wrote before (a read-only caller
+ * sees what its statement sees).
+ */
+bool
+profile_id_tenant(const pg_uuid_t *id, int64 *tenant_id, bool *erased, bool fresh)
+{
+	Datum		arg = UUIDPGetDatum(id);
+
+	profile_exec(&id_tenant_plan, &arg, NULL, !fresh, 1);
+	if (SPI_processed == 0)
+		return false;
+	*tenant_id = DatumGetInt64(profile_spi_required(0, 1, "profile_ids"));
+	*erased = DatumGetBool(profile_spi_required(0, 2, "profile_ids"));
+	return true;
+}
+
+/* Read a profile (no lock); false if the tenant has no such profile. */
+bool
+profile_read(int64 tenant_id, const pg_uuid_t *id, ProfileRow *row)
+{
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(tenant_id);
+	args[1] = UUIDPGetDatum(id);
+	profile_exec(&read_plan, args, NULL, true, 1);
+	if (SPI_processed == 0)
+		return false;
+	profile_row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
+	return true;
+}
+
+/*
+ * The profile of the tenant whose key (ProfileKey: username, email or
+ * phone) is key; a username also matches by skeleton when skeleton is
+ * given (a "confusable" tenant).  false if none.
+ */
+bool
+profile_find_by_key(int64 tenant_id, ProfileKey kind, Datum key, Datum skeleton,
+					bool has_skeleton, ProfileRow *row)
+{
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	SavedPlan  *plan;
+
+	args[0] = Int64GetDatum(tenant_id);
+	args[1] = key;
+	switch (kind)
+	{
+		case PROFILE_KEY_USERNAME:
+			plan = &find_username_plan;
+			args[2] = skeleton;
+			nulls[2] = has_skeleton ? ' ' : 'n';
+			break;
+		case PROFILE_KEY_EMAIL:
+			plan = &find_email_plan;
+			break;
+		case PROFILE_KEY_PHONE:
+			plan = &find_phone_plan;
+			break;
+		default:
+			elog(ERROR, "profile_find_by_key: no lookup by key %d", (int) kind);
+	}
+	profile_exec(plan, args, nulls, true, 2);
+	if (SPI_processed == 0)
+		return false;
+	/* a key and a skeleton of two profiles: the key's is the one */
+	if (SPI_processed > 1 && kind == PROFILE_KEY_USERNAME)
+	{
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			Datum		k = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+										  SPI_fnumber(SPI_tuptable->tupdesc, "username_key"),
+										  &isnull);
+
+			if (!isnull && DatumGetBool(DirectFunctionCall2(texteq, k, key)))
+			{
+				profile_row_from_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row);
+				return true;
+			}
+		}
+	}
+	profile_row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, row);
+	return true;
+}
+
+/*
+ * Delete a profile the caller has locked (profile_select_for_update), with
+ * its verification tokens and mails; the audit trigger records
+ * profile.deleted with the call's client and trace id -- or nothing, when
+ * the call erases the profile (it records profile.erased itself).
+ */
+void
+profile_delete_row(const ApiCall *ctx, const ProfileRow *row, bool erasing)
+{
+	Datum		args[2];
+
+	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, false);
+	if (erasing)
+		profile_audit_set_erasing();
+	args[0] = Int64GetDatum(row->tenant_id);
+	args[1] = UUIDPGetDatum(&row->id);
+	profile_exec(&delete_plan, args, NULL, false, 0);
+	if (SPI_processed != 1)
+		elog(ERROR, "profile %s of tenant " INT64_FORMAT " vanished while locked",
+			 profile_uuid_text(&row->id), row->tenant_id);
+	profile_forget_verifications(row->tenant_id, &row->id);
+}
+
+/*
+ * An erased profile's id stays claimed, marked erased; the conflicts an
+ * upgrade listed forget it (a group of two is no group any more), since
+ * they hold its values.
+ */
+void
+profile_mark_erased(int64 tenant_id, const pg_uuid_t *id, TimestampTz now)
+{
+	Datum		args[2];
+
+	args[0] = UUIDPGetDatum(id);
+	args[1] = TimestampTzGetDatum(now);
+	profile_exec(&mark_erased_plan, args, NULL, false, 0);
+	args[0] = Int64GetDatum(tenant_id);
+	args[1] = UUIDPGetDatum(id);
+	profile_exec(&conflicts_shrink_plan, args, NULL, false, 0);
+	profile_exec(&conflicts_drop_plan, args, NULL, false, 0);
 }

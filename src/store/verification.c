@@ -70,6 +70,20 @@ static SavedPlan relink_plan = {
 	3, {INT8OID, INT8OID, TEXTOID}
 };
 
+static SavedPlan forget_tokens_plan = {
+	"DELETE FROM profile_data.verification_tokens"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	" AND profile_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, UUIDOID}
+};
+
+static SavedPlan forget_outbox_plan = {
+	"DELETE FROM profile_data.verification_outbox"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	" AND profile_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, UUIDOID}
+};
+
 static SavedPlan drop_pending_plan = {
 	"DELETE FROM profile_data.verification_outbox"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
@@ -251,4 +265,19 @@ profile_outbox_mail(OutboxRow *o, bool new_link, TimestampTz now)
 	profile_push_text(&st, "email", o->email);
 	profile_push_text(&st, "url", o->link);
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+}
+
+/*
+ * A profile that is deleted or erased takes its verification tokens and
+ * mails with it, sent or not: they hold its address and its links.
+ */
+void
+profile_forget_verifications(int64 tenant_id, const pg_uuid_t *profile_id)
+{
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(tenant_id);
+	args[1] = UUIDPGetDatum(profile_id);
+	profile_exec(&forget_tokens_plan, args, NULL, false, 0);
+	profile_exec(&forget_outbox_plan, args, NULL, false, 0);
 }

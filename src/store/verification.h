@@ -35,6 +35,7 @@ extern void profile_issue_verification(const ApiCall *ctx, const ProfileRow *row
 									   const char *verification_url);
 extern void profile_end_verifications(const ApiCall *ctx,
 									  const pg_uuid_t *profile_id);
+extern void profile_forget_verifications(int64 tenant_id, const pg_uuid_t *profile_id);
 extern void profile_read_outbox_row(uint64 row, OutboxRow *o);
 extern Jsonb *profile_outbox_mail(OutboxRow *o, bool new_link, TimestampTz now);
 
