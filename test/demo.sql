@@ -139,6 +139,21 @@ SELECT what, demo.verdict('ids-strict', payload) AS verdict FROM (VALUES
 	(3, 'rn for m', '{"username": "rnodern", "email": "m2@example.com"}'),
 	(4, 'and m', '{"username": "modern", "email": "m3@example.com"}')
 ) AS v(n, what, payload) ORDER BY n;
+
+\echo '== reading, finding and erasing (1.1)'
+\echo '-- find_profile, by the keys of uniqueness: "straße_1" finds STRASSE_1'
+SELECT p->>'id' AS erase_id, p->>'username' AS username, p->>'email' AS email, p->>'tenant' AS tenant
+  FROM profile.find_profile('{"tenantName": "ids", "username": "straße_1"}') p \gset
+\echo 'found' :username :email 'in tenant' :tenant
+\echo '-- get_profile by id needs no tenant: the id says which'
+SELECT p->>'username' AS username, p->>'state' AS state, p->>'message' AS message
+  FROM profile.get_profile(:'erase_id') p;
+\echo '-- erase_profile: the right to erasure'
+SELECT profile.erase_profile(:'erase_id') - 'trace_id' AS erased;
+SELECT chain_seq, event, client, data, erased_at IS NOT NULL AS erased
+  FROM profile_data.audit_events WHERE profile_id = :'erase_id' ORDER BY chain_seq;
+SELECT count(*) AS rows_still_naming_strasse_1
+  FROM profile_data.audit_events e WHERE e::text ILIKE '%strasse_1%' OR e::text ILIKE '%s1@example%';
 \pset format unaligned
 \pset tuples_only on
 
