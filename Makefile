@@ -31,6 +31,7 @@ OBJS = \
 	src/audit/chain.o \
 	src/audit/erasure.o \
 	src/audit/trigger.o \
+	src/store/idempotency.o \
 	src/store/profiles.o \
 	src/store/verification.o \
 	src/api/admin.o \
@@ -63,7 +64,7 @@ endif
 
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = install admin principal contract fields email phone uniqueness identity \
-	register lifecycle trail chain \
+	register lifecycle batch idempotency trail chain \
 	onboard verification privileges security malformed limits postgrest ratelimit errors seeds audit cleanup
 # Each file starts from a fresh extension (test/fresh.sql), so one can run
 # alone: make installcheck REGRESS=fields.  pg_regress and
@@ -74,7 +75,7 @@ REGRESS_OPTS = --inputdir=$(srcdir) --temp-instance=./tmp_check_regress \
 	--temp-config=$(srcdir)/test/regress.conf --encoding=UTF8
 
 # isolation specs (test/specs, test/expected)
-ISOLATION = unique_race register_race audit_chain cache_invalidation mailers seal_race confusable_switch erase_race
+ISOLATION = unique_race register_race audit_chain cache_invalidation mailers seal_race confusable_switch erase_race idempotency_race
 ISOLATION_OPTS = --inputdir=$(srcdir)/test --temp-instance=./tmp_check_iso \
 	--temp-config=$(srcdir)/test/regress.conf --encoding=UTF8
 

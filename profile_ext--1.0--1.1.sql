@@ -353,17 +353,60 @@ COMMENT ON FUNCTION profile.update_profile(uuid, jsonb) IS $$Change a profile, f
 payload: the fields to change, with the names, aliases and rules of create_profile (null clears a field), plus accessTokenId and tenantName; the tenant is the profile's own.  An incomplete profile becomes complete when the tenant's last missing complete_fields entry arrives.  PROFILE_NOT_FOUND for an unknown id or one the caller may not use.$$;
 
 ----------------------------------------------------------------------------
+-- Batches (1.1).
+----------------------------------------------------------------------------
+
+CREATE FUNCTION profile.create_profiles(jsonb) RETURNS jsonb
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'create_profiles';
+COMMENT ON FUNCTION profile.create_profiles(jsonb) IS $$Create up to 1000 profiles in one call
+
+The whole request body: accessTokenId, tenantName, idempotencyKey and "profiles", an array of 1 to 1000 objects with create_profile's fields.  Principal, tenant, contract and rate limit are checked once; each item is checked and stored on its own.  {"created", "failed", "results": [{"index", "ok", "profile" | "error"}], "trace_id"}.$$;
+
+----------------------------------------------------------------------------
+-- Idempotent calls (1.1): the result of the first call with a key, kept
+-- for the tenant's idempotency_ttl (src/store/idempotency.c).
+----------------------------------------------------------------------------
+
+CREATE TABLE profile_data.idempotency_keys (
+	tenant_id	bigint NOT NULL,
+	client		text NOT NULL,
+	function	text NOT NULL,
+	key			text NOT NULL,
+	request_hash bytea NOT NULL,
+	result		jsonb,
+	http_status integer,
+	profile_ids uuid[] NOT NULL DEFAULT '{}',
+	password_hashes text[],
+	created_at	timestamptz NOT NULL,
+	expires_at	timestamptz NOT NULL,
+	PRIMARY KEY (tenant_id, client, function, key)
+);
+CREATE INDEX idempotency_keys_expiry_idx ON profile_data.idempotency_keys (tenant_id, expires_at);
+COMMENT ON TABLE profile_data.idempotency_keys IS 'Results of calls with an idempotency key, replayed to retries until expires_at; erasing a profile removes the results that show it';
+COMMENT ON COLUMN profile_data.idempotency_keys.request_hash IS 'SHA-256 of the request without access token, tenant, key and password values: what a retry must match';
+COMMENT ON COLUMN profile_data.idempotency_keys.password_hashes IS 'Argon2id hashes of the request''s passwords, by item, that a retry''s must match (never a plain hash)';
+SELECT pg_catalog.pg_extension_config_dump('profile_data.idempotency_keys', '');
+
+CREATE FUNCTION profile.purge_idempotency_keys(tenant text DEFAULT NULL) RETURNS bigint
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'purge_idempotency_keys';
+COMMENT ON FUNCTION profile.purge_idempotency_keys(text) IS $$Remove expired idempotency keys
+
+Of one tenant, or of every tenant; returns how many.  Calls with keys remove a few expired ones on the way, so this is optional; pg_cron can run it, e.g. SELECT cron.schedule('*/10 * * * *', 'SELECT profile.purge_idempotency_keys()').$$;
+
+----------------------------------------------------------------------------
 -- Tenant settings (1.1): every stored document gets the new keys with
 -- their defaults, so that readers never need to know them.
 ----------------------------------------------------------------------------
 
 UPDATE profile_data.tenants
    SET settings = '{"verification_url": null, "username_uniqueness": "casefold",
-					"phone_types": null}'::jsonb OPERATOR(pg_catalog.||) settings;
+					"phone_types": null, "idempotency_ttl": "24 hours"}'::jsonb OPERATOR(pg_catalog.||) settings;
 
 COMMENT ON FUNCTION profile.create_tenant(text, jsonb) IS $$Create a tenant
 
-name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, complete_fields, incomplete_profiles, wizard_url, verification, verification_ttl, verification_url, default_roles, allowed_roles, rate_limit, username_uniqueness, phone_types; unknown keys and wrong types are rejected.$$;
+name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, complete_fields, incomplete_profiles, wizard_url, verification, verification_ttl, verification_url, default_roles, allowed_roles, rate_limit, username_uniqueness, phone_types, idempotency_ttl; unknown keys and wrong types are rejected.$$;
 
 ----------------------------------------------------------------------------
 -- Privileges of the functions this update adds: none for PUBLIC; the
@@ -372,7 +415,8 @@ name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, 
 
 REVOKE ALL ON FUNCTION profile.claim_verification_mails(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION profile.get_profile(uuid, jsonb), profile.find_profile(jsonb),
-	profile.delete_profile(uuid, jsonb), profile.erase_profile(uuid, jsonb) FROM PUBLIC;
+	profile.delete_profile(uuid, jsonb), profile.erase_profile(uuid, jsonb),
+	profile.create_profiles(jsonb), profile.purge_idempotency_keys(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION profile_data.username_key(text), profile_data.username_skeleton(text),
 	profile_data.email_key(text), profile_data.username_rule(text), profile_data.phone_key(text),
 	profile_data.phone_rule(text) FROM PUBLIC;
@@ -387,13 +431,14 @@ BEGIN
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION profile.claim_verification_mails(integer) TO %s', r.role);
 		EXECUTE pg_catalog.format('GRANT SELECT ON profile.identity_conflicts TO %s', r.role);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION profile.purge_idempotency_keys(text) TO %s', r.role);
 	END LOOP;
 	FOR r IN SELECT role FROM profile_data.role_grants
 			  WHERE privilege OPERATOR(pg_catalog.=) ANY (ARRAY['admin', 'api'])
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION profile.get_profile(uuid, jsonb),'
 			' profile.find_profile(jsonb), profile.delete_profile(uuid, jsonb),'
-			' profile.erase_profile(uuid, jsonb) TO %s', r.role);
+			' profile.erase_profile(uuid, jsonb), profile.create_profiles(jsonb) TO %s', r.role);
 	END LOOP;
 END
 $$;

@@ -154,11 +154,13 @@ def error_response(e, role):
                              "details": d.message_detail, "hint": d.message_hint}
 
 
-def request(conninfo, fn, body, role="webuser", claims=None, method="POST"):
+def request(conninfo, fn, body, role="webuser", claims=None, method="POST", extra_headers=None):
     """One POST /rpc/<fn> as PostgREST runs it; returns (status, headers, body)."""
     claims = dict(claims or {})
     claims["role"] = role
     headers = {"content-type": "application/json", "accept": "application/json"}
+    # PostgREST passes header names lower-cased
+    headers.update({k.lower(): v for k, v in (extra_headers or {}).items()})
     with psycopg.connect(conninfo, autocommit=True) as conn:
         cur = conn.cursor()
         cur.execute("BEGIN ISOLATION LEVEL READ COMMITTED " +
@@ -167,7 +169,7 @@ def request(conninfo, fn, body, role="webuser", claims=None, method="POST"):
         try:
             cur.execute(SETLOCALS, ['"profile", "public"', role, json.dumps(claims), method,
                                     "/rpc/" + fn, json.dumps(headers), "{}"], prepare=True)
-            if fn == "create_profile":
+            if fn in ("create_profile", "create_profiles"):
                 cur.execute(WRAP.format(call=CALL_SINGLE.format(fn=fn), fn=fn), [body], prepare=True)
             else:
                 cur.execute(WRAP.format(call=call_named(fn, json.loads(body)), fn=fn),
@@ -324,6 +326,20 @@ def main():
          "webuser", {"sub": "ocamba", "tenant": "hood"}, "POST", 200, {"erased": True, "events_erased": 1}),
         ("GET /rpc/get_profile of an erased profile", "get_profile", {"id": "OcambaId"},
          "webuser", {"sub": "ocamba", "tenant": "hood"}, "GET", 404, {"code": "PROFILE_NOT_FOUND"}),
+        # batches and idempotency keys (1.1)
+        ("POST /rpc/create_profiles", "create_profiles",
+         {"accessTokenId": tokens["ocamba"], "profiles": [{"email": "b1@example.com"}, {"email": "nope"},
+                                                          {"email": "B1@example.com"}]},
+         "webuser", None, "POST", 200, {"created": 1, "failed": 2}),
+        ("Idempotency-Key: the first call", "create_profile",
+         {"accessTokenId": tokens["ocamba"], "email": "idem@example.com"}, "webuser", None, "POST", 201,
+         {"email": "idem@example.com"}, {"Idempotency-Key": "pay-42"}),
+        ("Idempotency-Key: the retry replays, with the first status", "create_profile",
+         {"accessTokenId": tokens["ocamba"], "email": "idem@example.com"}, "webuser", None, "POST", 201,
+         {"email": "idem@example.com", "replayed": True}, {"Idempotency-Key": "pay-42"}),
+        ("Idempotency-Key with another request: IDEMPOTENCY_MISMATCH", "create_profile",
+         {"accessTokenId": tokens["ocamba"], "email": "other@example.com"}, "webuser", None, "POST", 422,
+         {"code": "IDEMPOTENCY_MISMATCH"}, {"Idempotency-Key": "pay-42"}),
         ("the anonymous role may not execute (PostgREST's own 42501 mapping)", "create_profile",
          {"email": "a@example.com"}, ANON, None, "POST", 401, {"code": "42501"}),
         ("GET runs READ ONLY: 25006 is 405", "create_profile",
@@ -333,10 +349,12 @@ def main():
 
     n = failed = 0
     ids = {}
-    for name, fn, body, role, claims, method, want, checks in cases:
+    for case in cases:
+        name, fn, body, role, claims, method, want, checks = case[:8]
+        extra_headers = case[8] if len(case) > 8 else None
         if isinstance(body, dict) and body.get("id") in ("RopoIncompleteId", "CrafterId", "CmsId", "OcambaId"):
             body = dict(body, id=ids.get(body["id"]))
-        status, headers, rbody = request(api, fn, json.dumps(body), role, claims, method)
+        status, headers, rbody = request(api, fn, json.dumps(body), role, claims, method, extra_headers)
         for case, key in (("Ropo, incomplete", "RopoIncompleteId"), ("Crafter's john.doe example", "CrafterId"),
                           ("the CMS field set", "CmsId"), ("Ocamba's example", "OcambaId")):
             if name == case and isinstance(rbody, dict):
@@ -345,7 +363,7 @@ def main():
         if isinstance(got.get("details"), str) and got.get("code") in (
                 "VALIDATION_FAILED", "UNAUTHENTICATED", "TENANT_NOT_FOUND", "TENANT_FORBIDDEN",
                 "CONTRACT_INACTIVE", "PROFILE_EXISTS", "INVALID_REQUEST", "RATE_LIMITED",
-                "PROFILE_NOT_FOUND", "VERIFICATION_INVALID"):
+                "PROFILE_NOT_FOUND", "VERIFICATION_INVALID", "IDEMPOTENCY_MISMATCH"):
             details = json.loads(got["details"])
             ok_details = details.get("code") == got["code"] and len(details.get("trace_id", "")) == 36
         else:

@@ -34,6 +34,7 @@
 #include "catalog/cache.h"
 #include "catalog/settings.h"
 #include "core/pe_validate.h"
+#include "store/idempotency.h"
 #include "store/profiles.h"
 
 static SavedPlan insert_tenant_plan = {
@@ -191,10 +192,15 @@ checked_settings(Jsonb *settings, const pg_uuid_t *trace_id, TenantInfo *out)
 	FieldErrors errs = {0};
 	TenantInfo	t;
 
-	if (profile_parse_settings(settings, &t, &errs, "settings") &&
-		!positive_interval(t.verification_ttl))
-		profile_add_error(&errs, "settings.verification_ttl", "format",
-						  "must be a positive interval of at most 100 years, such as \"24 hours\"");
+	if (profile_parse_settings(settings, &t, &errs, "settings"))
+	{
+		if (!positive_interval(t.verification_ttl))
+			profile_add_error(&errs, "settings.verification_ttl", "format",
+							  "must be a positive interval of at most 100 years, such as \"24 hours\"");
+		if (!positive_interval(t.idempotency_ttl))
+			profile_add_error(&errs, "settings.idempotency_ttl", "format",
+							  "must be a positive interval of at most 100 years, such as \"24 hours\"");
+	}
 	if (errs.count > 0)
 		profile_raise_validation(trace_id, &errs);
 	if (out)
@@ -586,6 +592,7 @@ static const struct
 	const char *args[3];
 }			api_functions[] = {
 	{"create_profile", {"jsonb"}},
+	{"create_profiles", {"jsonb"}},
 	{"register_user_profile", {"uuid", "jsonb"}},
 	{"update_profile", {"uuid", "jsonb"}},
 	{"verify_profile", {"text"}},
@@ -703,4 +710,37 @@ trust_claims(PG_FUNCTION_ARGS)
 {
 	grant_role(fcinfo, "claims");
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(purge_idempotency_keys);
+
+/*
+ * profile.purge_idempotency_keys(tenant text DEFAULT NULL) RETURNS bigint:
+ * remove the expired idempotency keys of a tenant, or of all (for pg_cron;
+ * calls with keys remove a few on the way anyway).
+ */
+Datum
+purge_idempotency_keys(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t	trace_id;
+	int64		tenant_id = -1;
+	int64		n;
+	OwnerSection owner;
+
+	profile_uuid_v4(&trace_id);
+	profile_begin_as_owner(&owner);
+	if (!PG_ARGISNULL(0))
+	{
+		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		const TenantInfo *t = profile_lookup_tenant(name, strlen(name));
+
+		if (t == NULL)
+			profile_raise(PE_E_TENANT_NOT_FOUND, &trace_id, NULL, NULL,
+						  "tenant \"%s\" does not exist",
+						  pnstrdup(name, pg_mbcliplen(name, strlen(name), 64)));
+		tenant_id = t->id;
+	}
+	n = profile_idempotency_purge_all(tenant_id, GetCurrentTransactionStartTimestamp());
+	profile_owner_end(&owner);
+	PG_RETURN_INT64(n);
 }

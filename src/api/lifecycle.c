@@ -42,6 +42,7 @@
 #include "core/pe_phone.h"
 #include "model/caller.h"
 #include "model/document.h"
+#include "store/idempotency.h"
 #include "store/profiles.h"
 #include "store/verification.h"
 
@@ -61,7 +62,7 @@ refuse_fields(ApiCall *ctx, const ProfileInput *in, const bool *allowed,
 {
 	FieldErrors errs = in->errs;
 
-	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
+	for (int f = PE_F_IDEMPOTENCY_KEY; f < PE_F__COUNT; f++)
 		if ((in->present[f] || in->cleared[f]) && !(allowed && allowed[f]))
 			profile_add_error(&errs, in->key[f], "unknown",
 							  psprintf("is not a parameter of %s", function));
@@ -101,6 +102,12 @@ profile_call_open_on_id(ApiCall *ctx, const char *function, bool writes, Jsonb *
 	}
 	if (!fields)
 		refuse_fields(ctx, in, NULL, function);
+	else if (in->present[PE_F_IDEMPOTENCY_KEY])
+	{
+		profile_add_error(&errs, "idempotencyKey", "unknown",
+						  psprintf("is not a parameter of %s", function));
+		profile_raise_validation(&ctx->trace_id, &errs);
+	}
 	if (!profile_id_tenant(id, &tenant_id, &erased, writes) || erased)
 		tenant_id = -1;
 	if (!profile_resolve_caller_for_profile(ctx, in, tenant_id))
@@ -319,6 +326,7 @@ erase_body(FunctionCallInfo fcinfo)
 	ev.trace_id = &ctx.trace_id;
 	profile_audit_erase(&ev, &res);
 	profile_mark_erased(ctx.tenant->id, id, ctx.now);
+	profile_idempotency_forget(ctx.tenant->id, id);
 	profile_audit_clear_context();
 	if (!res.verified)
 		ereport(WARNING,

@@ -31,6 +31,7 @@
 #include "base/json.h"
 #include "core/pe_validate.h"
 #include "model/caller.h"
+#include "store/idempotency.h"
 #include "store/profiles.h"
 
 static const PeRule r_uuid = {"format", "must be a UUID"};
@@ -222,6 +223,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	ProfileRow	row;
 	JsonbParseState *st = NULL;
 	Jsonb	   *result;
+	Idempotency idem;
 
 	profile_call_begin(&ctx, "register_user_profile()");
 	profile_check_request(&ctx, payload);
@@ -238,6 +240,13 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 		if (tok != WJB_KEY)
 			continue;
 		JsonbIteratorNext(&it, &v, true);
+		if (k.val.string.len == 14 && memcmp(k.val.string.val, "idempotencyKey", 14) == 0)
+		{
+			in.present[PE_F_IDEMPOTENCY_KEY] = v.type != jbvNull;
+			in.cleared[PE_F_IDEMPOTENCY_KEY] = v.type == jbvNull;
+			in.raw[PE_F_IDEMPOTENCY_KEY] = v;
+			continue;
+		}
 		key = pe_sdk_key_lookup(k.val.string.val, k.val.string.len, &alias);
 		if (key < 0)
 		{
@@ -265,7 +274,23 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 			in.key[f] = alias ? pe_fields[f].alias : pe_fields[f].name;
 		}
 	}
+	profile_idempotency_read(&ctx, &in, "register_user_profile", &idem);
+	ctx.defer_rate_limit = idem.key != NULL;
 	profile_resolve_caller(&ctx, &in);
+	if (idem.key)
+	{
+		int			status;
+
+		profile_idempotency_hash(&idem, payload, 1, user_profile_id);
+		result = profile_idempotency_claim(&ctx, &idem, &status);
+		if (result)
+		{
+			ctx.http_status = status;
+			profile_call_end(&ctx);
+			return result;
+		}
+		profile_call_rate_limit(&ctx);
+	}
 
 	/* every field, all errors together */
 	errs = in.errs;
@@ -405,6 +430,8 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	profile_push_int(&st, "audit_events", nevents);
 	profile_push_uuid(&st, "trace_id", &ctx.trace_id);
 	result = JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+	if (idem.key)
+		profile_idempotency_keep(&ctx, &idem, result, ctx.http_status, &row.id, 1);
 	profile_call_end(&ctx);
 	return result;
 }

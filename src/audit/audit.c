@@ -33,6 +33,7 @@
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -49,6 +50,8 @@ typedef struct AuditContext
 	pg_uuid_t	trace_id;
 	char		client[NAMEDATALEN * 2];
 	bool		erasing;		/* erase_profile: the row's content goes */
+	int			n_batch;		/* > 0: a batch of new profiles, ids below */
+	pg_uuid_t  *batch_ids;		/* sorted; in TopTransactionContext */
 	bool		head_known;		/* head_seq/head_hash are the chain's head */
 	int32		head_seq;		/* 0: no event yet */
 	uint8		head_hash[PROFILE_HASH_LEN];
@@ -74,6 +77,44 @@ profile_audit_set_context(const pg_uuid_t *trace_id, const char *client,
 	audit_ctx.head_known = fresh;
 	audit_ctx.head_seq = 0;
 	audit_ctx.erasing = false;
+	audit_ctx.n_batch = 0;
+}
+
+static int
+batch_id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(pg_uuid_t));
+}
+
+/*
+ * An API call is about to insert the new profiles ids[0..n-1] of a tenant
+ * in one statement, and records their profile.created events itself
+ * (profile_audit_append_firsts): the row trigger checks none of them again
+ * and the audit trigger records nothing for them.
+ */
+void
+profile_audit_set_batch(const pg_uuid_t *trace_id, const char *client,
+						int64 tenant_id, const pg_uuid_t *ids, int n)
+{
+	audit_ctx.active = true;
+	audit_ctx.nestlevel = GetCurrentTransactionNestLevel();
+	audit_ctx.tenant_id = tenant_id;
+	audit_ctx.trace_id = *trace_id;
+	strlcpy(audit_ctx.client, client, sizeof(audit_ctx.client));
+	audit_ctx.head_known = false;
+	audit_ctx.erasing = false;
+	audit_ctx.batch_ids = MemoryContextAlloc(TopTransactionContext,
+											 sizeof(pg_uuid_t) * Max(n, 1));
+	memcpy(audit_ctx.batch_ids, ids, sizeof(pg_uuid_t) * n);
+	qsort(audit_ctx.batch_ids, n, sizeof(pg_uuid_t), batch_id_cmp);
+	audit_ctx.n_batch = n;
+}
+
+/* Does the API call in progress write this row's events itself? */
+bool
+profile_audit_context_writes_events(int64 tenant_id, const pg_uuid_t *profile_id)
+{
+	return audit_ctx.n_batch > 0 && profile_audit_context_matches(tenant_id, profile_id);
 }
 
 /*
@@ -98,14 +139,21 @@ void
 profile_audit_clear_context(void)
 {
 	audit_ctx.active = false;
+	audit_ctx.n_batch = 0;
 }
 
 /* A transaction that aborts drops the context it set. */
 static void
 audit_xact_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		/* batch ids lived in the transaction's memory */
 		audit_ctx.active = false;
+		audit_ctx.n_batch = 0;
+	}
 }
 
 /* So does a subtransaction (a PL/pgSQL exception block, say). */
@@ -115,7 +163,10 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB &&
 		audit_ctx.nestlevel >= GetCurrentTransactionNestLevel())
+	{
 		audit_ctx.active = false;
+		audit_ctx.n_batch = 0;
+	}
 }
 
 /* Register the callbacks; once per backend, from _PG_init. */
@@ -142,8 +193,12 @@ profile_audit_context_of(int64 tenant_id, const pg_uuid_t *profile_id,
 bool
 profile_audit_context_matches(int64 tenant_id, const pg_uuid_t *profile_id)
 {
-	return audit_ctx.active && audit_ctx.tenant_id == tenant_id &&
-		memcmp(&audit_ctx.profile_id, profile_id, sizeof(pg_uuid_t)) == 0;
+	if (!audit_ctx.active || audit_ctx.tenant_id != tenant_id)
+		return false;
+	if (audit_ctx.n_batch > 0)
+		return bsearch(profile_id, audit_ctx.batch_ids, audit_ctx.n_batch,
+					   sizeof(pg_uuid_t), batch_id_cmp) != NULL;
+	return memcmp(&audit_ctx.profile_id, profile_id, sizeof(pg_uuid_t)) == 0;
 }
 
 static SavedPlan head_plan = {
@@ -357,4 +412,65 @@ profile_audit_append_batch(AuditEvent *evs, int n)
 	if (profile_exec(&insert_batch_plan, v, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record audit events");
 	remember_head(&evs[n - 1], hash);
+}
+
+static SavedPlan insert_firsts_plan = {
+	"INSERT INTO profile_data.audit_events (tenant_id, recorded_at, occurred_at,"
+	" profile_id, client, source, event, trace_id, data, chain_seq, hash, salt)"
+	" SELECT $1, $2, $2, u.profile_id, $3, 'db', 'profile.created', $4, u.data, 1,"
+	" u.hash, u.salt"
+	" FROM ROWS FROM (pg_catalog.unnest($5), pg_catalog.unnest($6),"
+	" pg_catalog.unnest($7), pg_catalog.unnest($8))"
+	" AS u(profile_id, data, hash, salt)",
+	8, {INT8OID, TIMESTAMPTZOID, TEXTOID, UUIDOID, UUIDARRAYOID, JSONBARRAYOID,
+	BYTEAARRAYOID, BYTEAARRAYOID}
+};
+
+/*
+ * Record the profile.created events of new profiles of one tenant, each
+ * the first of its chain, in one statement: evs[i] names its profile and
+ * holds its data; tenant, times, client and trace id are evs[0]'s.
+ */
+void
+profile_audit_append_firsts(AuditEvent *evs, int n)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum	   *data = palloc(sizeof(Datum) * n);
+	Datum	   *hashes = palloc(sizeof(Datum) * n);
+	Datum	   *salts = palloc(sizeof(Datum) * n);
+	uint8	   *salt = palloc(PROFILE_SALT_LEN * n);
+	Datum		v[8];
+	char		nulls[8];
+	uint8		hash[PROFILE_HASH_LEN];
+
+	if (n == 0)
+		return;
+	profile_random_bytes(salt, (size_t) PROFILE_SALT_LEN * n);
+	for (int i = 0; i < n; i++)
+	{
+		AuditEvent *ev = &evs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		ev->chain_seq = 1;
+		ev->version = 2;
+		ev->salt = salt + (size_t) PROFILE_SALT_LEN * i;
+		ev->content_hash = NULL;
+		profile_event_hash(NULL, ev, hash);
+		ids[i] = UUIDPGetDatum(&ev->profile_id);
+		data[i] = JsonbPGetDatum(ev->data);
+		hashes[i] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
+		salts[i] = PointerGetDatum(profile_bytea(ev->salt, PROFILE_SALT_LEN));
+	}
+	memset(nulls, ' ', sizeof(nulls));
+	v[0] = Int64GetDatum(evs[0].tenant_id);
+	v[1] = TimestampTzGetDatum(evs[0].recorded_at);
+	v[2] = evs[0].client ? CStringGetTextDatum(evs[0].client) : (Datum) 0;
+	nulls[2] = evs[0].client ? ' ' : 'n';
+	v[3] = uuid_or_null(evs[0].trace_id, &nulls[3]);
+	v[4] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	v[5] = PointerGetDatum(construct_array(data, n, JSONBOID, -1, false, TYPALIGN_INT));
+	v[6] = PointerGetDatum(construct_array(hashes, n, BYTEAOID, -1, false, TYPALIGN_INT));
+	v[7] = PointerGetDatum(construct_array(salts, n, BYTEAOID, -1, false, TYPALIGN_INT));
+	if (profile_exec(&insert_firsts_plan, v, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record audit events");
 }

@@ -51,5 +51,10 @@ extern bool profile_audit_context_of(int64 tenant_id, const pg_uuid_t *profile_i
 									 const char **client, const pg_uuid_t **trace_id);
 extern void profile_audit_append(AuditEvent *ev);
 extern void profile_audit_append_batch(AuditEvent *evs, int n);
+extern void profile_audit_set_batch(const pg_uuid_t *trace_id, const char *client,
+									int64 tenant_id, const pg_uuid_t *ids, int n);
+extern bool profile_audit_context_writes_events(int64 tenant_id,
+												const pg_uuid_t *profile_id);
+extern void profile_audit_append_firsts(AuditEvent *evs, int n);
 
 #endif							/* PROFILE_AUDIT_H */

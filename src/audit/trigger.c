@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "audit/audit.h"
+#include "audit/trigger.h"
 #include "base/crypto.h"
 #include "base/json.h"
 #include "catalog/cache.h"
@@ -54,9 +55,9 @@ derived_column(const char *name)
 	return false;
 }
 
-/* A profile row as jsonb, without the password hash. */
-static Jsonb *
-row_document(HeapTuple tup, TupleDesc desc)
+/* A profile row as jsonb, without the password hash or derived keys. */
+Jsonb	   *
+profile_row_document(HeapTuple tup, TupleDesc desc)
 {
 	JsonbParseState *st = NULL;
 
@@ -196,8 +197,11 @@ audit_profile_change(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
+		/* a batch of the API records its profiles' events itself */
+		if (profile_audit_context_writes_events(ev.tenant_id, &ev.profile_id))
+			return PointerGetDatum(tup);
 		ev.event = "profile.created";
-		ev.data = row_document(tup, desc);
+		ev.data = profile_row_document(tup, desc);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
@@ -205,7 +209,7 @@ audit_profile_change(PG_FUNCTION_ARGS)
 		if (profile_audit_erasing(ev.tenant_id, &ev.profile_id))
 			return PointerGetDatum(tup);
 		ev.event = "profile.deleted";
-		ev.data = row_document(tup, desc);
+		ev.data = profile_row_document(tup, desc);
 	}
 	else
 	{

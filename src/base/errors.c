@@ -27,6 +27,7 @@
 
 #include "utils/builtins.h"
 #include "utils/json.h"
+#include "utils/jsonb.h"
 
 #include "base/crypto.h"
 #include "base/errors.h"
@@ -108,6 +109,20 @@ error_detail(PeErrorCode code, const pg_uuid_t *trace_id,
 	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
+}
+
+/*
+ * An error as a value rather than raised (a failed item of a batch): the
+ * detail of contract §5 without a trace id, {"code", "errors"?, "field"?}.
+ */
+Jsonb	   *
+profile_error_document(PeErrorCode code, const FieldErrors *errs, const char *field)
+{
+	Datum		doc = DirectFunctionCall1(jsonb_in,
+										  CStringGetDatum(error_detail(code, NULL, errs, field, -1)));
+
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, doc,
+											  CStringGetTextDatum("trace_id")));
 }
 
 #define PGRST_SQLSTATE MAKE_SQLSTATE('P', 'G', 'R', 'S', 'T')

@@ -11,6 +11,8 @@
 #include "utils/uuid.h"
 
 #include "compat.h"
+#include "utils/jsonb.h"
+
 #include "core/pe_errors.h"
 #include "core/pe_rule.h"
 
@@ -43,6 +45,8 @@ extern void profile_raise(PeErrorCode code, const pg_uuid_t *trace_id,
 extern void profile_raise_rate_limited(const pg_uuid_t *trace_id, int retry_after,
 									   const char *fmt,...)
 			pg_attribute_printf(3, 4) pg_attribute_noreturn();
+extern Jsonb *profile_error_document(PeErrorCode code, const FieldErrors *errs,
+									 const char *field);
 extern void profile_raise_validation(const pg_uuid_t *trace_id,
 									 const FieldErrors *errs)
 			pg_attribute_noreturn();

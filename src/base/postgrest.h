@@ -10,5 +10,6 @@
 
 extern bool profile_in_postgrest(void);
 extern void profile_set_http_status(int status);
+extern char *profile_request_header(const char *name);
 
 #endif							/* PROFILE_POSTGREST_H */

@@ -37,6 +37,7 @@ settings_defaults(TenantInfo *t)
 	t->required_contract = pstrdup("create_customer_api");
 	t->n_allowed_roles = -1;
 	t->verification_ttl = pstrdup("24 hours");
+	t->idempotency_ttl = pstrdup("24 hours");
 	t->per_second = 10;
 	t->per_minute = 150;
 	t->confusable = false;
@@ -294,6 +295,13 @@ profile_parse_settings(Jsonb *settings, TenantInfo *t, FieldErrors *errs,
 				else
 					t->verification_ttl = jbv_cstring(&v);
 				break;
+			case PE_S_IDEMPOTENCY_TTL:
+				if (v.type != jbvString)
+					profile_add_error(errs, field, "type",
+									  "must be an interval as text, such as \"24 hours\"");
+				else
+					t->idempotency_ttl = jbv_cstring(&v);
+				break;
 			case PE_S_DEFAULT_ROLES:
 				string_array(&v, pe_check_role, errs, field,
 							 &t->n_default_roles, &t->default_roles);
@@ -410,6 +418,7 @@ profile_settings_jsonb(const TenantInfo *t)
 	profile_push_text(&st, "wizard_url", t->wizard_url);
 	profile_push_bool(&st, "verification", t->verification);
 	profile_push_text(&st, "verification_ttl", t->verification_ttl);
+	profile_push_text(&st, "idempotency_ttl", t->idempotency_ttl);
 	profile_push_text(&st, "verification_url", t->verification_url);
 	push_string_array(&st, "default_roles", t->n_default_roles, t->default_roles);
 	push_string_array(&st, "allowed_roles", t->n_allowed_roles, t->allowed_roles);

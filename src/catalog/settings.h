@@ -27,6 +27,7 @@ typedef struct TenantInfo
 	char	   *wizard_url;		/* NULL: none */
 	bool		verification;
 	char	   *verification_ttl;
+	char	   *idempotency_ttl;	/* how long idempotent results are kept */
 	char	   *verification_url;	/* NULL: none */
 	int			n_default_roles;
 	char	  **default_roles;

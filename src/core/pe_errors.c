@@ -3,7 +3,7 @@
  * src/core/pe_errors.c
  *		The table of error codes: contract code, SQLSTATE and HTTP status.
  *
- * The first ten are contract §5; the rest are raised by the admin
+ * The first eleven are contract §5; the rest are raised by the admin
  * functions only (documented in the README).
  *
  *-------------------------------------------------------------------------
@@ -21,6 +21,7 @@ const PeErrorDef pe_error_defs[PE_E__COUNT] = {
 	[PE_E_PROFILE_NOT_FOUND] = {"PROFILE_NOT_FOUND", "P0002", 404},
 	[PE_E_RATE_LIMITED] = {"RATE_LIMITED", "54000", 429},
 	[PE_E_VERIFICATION_INVALID] = {"VERIFICATION_INVALID", "22023", 400},
+	[PE_E_IDEMPOTENCY_MISMATCH] = {"IDEMPOTENCY_MISMATCH", "22023", 422},
 	[PE_E_TENANT_EXISTS] = {"TENANT_EXISTS", "42710", 409},
 	[PE_E_CLIENT_EXISTS] = {"CLIENT_EXISTS", "42710", 409},
 	[PE_E_CLIENT_NOT_FOUND] = {"CLIENT_NOT_FOUND", "42704", 404},

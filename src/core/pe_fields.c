@@ -16,6 +16,7 @@
 const PeFieldDef pe_fields[PE_F__COUNT] = {
 	[PE_F_ACCESS_TOKEN] = {"accessTokenId", "access_token", PE_T_SECRET, 1, 512, false},
 	[PE_F_TENANT] = {"tenantName", "tenant", PE_T_NAME, 1, 64, false},
+	[PE_F_IDEMPOTENCY_KEY] = {"idempotencyKey", NULL, PE_T_SECRET, 1, 255, false},
 	[PE_F_USERNAME] = {"username", "login", PE_T_USERNAME, 5, 128, false},
 	[PE_F_PASSWORD] = {"password", NULL, PE_T_PASSWORD, 8, 128, true},
 	[PE_F_EMAIL] = {"email", NULL, PE_T_EMAIL, 3, 254, false},
@@ -85,6 +86,7 @@ static const PeKey pe_keys[] = {
 	{"force_change_password", PE_F_FORCE_CHANGE_PASSWORD, false},
 	{"full_name", PE_F_FULL_NAME, false},
 	{"ga_client_id", PE_F_GA_CLIENT_ID, false},
+	{"idempotencyKey", PE_F_IDEMPOTENCY_KEY, false},
 	{"language", PE_F_LANGUAGE, false},
 	{"login", PE_F_USERNAME, true},
 	{"mail_chimp_interests", PE_F_MAIL_CHIMP_INTERESTS, false},
@@ -194,6 +196,7 @@ const char *const pe_setting_names[PE_S__COUNT] = {
 	[PE_S_VERIFICATION_URL] = "verification_url",
 	[PE_S_USERNAME_UNIQUENESS] = "username_uniqueness",
 	[PE_S_PHONE_TYPES] = "phone_types",
+	[PE_S_IDEMPOTENCY_TTL] = "idempotency_ttl",
 };
 
 const char *const pe_phone_type_names[PE_PHONE__COUNT] = {

@@ -12,14 +12,16 @@
 #include "pe_rule.h"
 
 /*
- * Payload fields of create_profile and update_profile, plus the two
- * request-level keys (access token, tenant) that every API call accepts.
- * The order is the order of the result document's optional part.
+ * Payload fields of create_profile and update_profile, plus the
+ * request-level keys (access token, tenant, idempotency key) that API
+ * calls accept.  The order is the order of the result document's optional
+ * part.
  */
 typedef enum PeField
 {
 	PE_F_ACCESS_TOKEN,
 	PE_F_TENANT,
+	PE_F_IDEMPOTENCY_KEY,
 	PE_F_USERNAME,
 	PE_F_PASSWORD,
 	PE_F_EMAIL,
@@ -150,6 +152,7 @@ typedef enum PeSetting
 	PE_S_VERIFICATION_URL,
 	PE_S_USERNAME_UNIQUENESS,
 	PE_S_PHONE_TYPES,
+	PE_S_IDEMPOTENCY_TTL,
 	PE_S__COUNT
 } PeSetting;
 

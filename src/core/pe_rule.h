@@ -43,6 +43,7 @@ typedef struct PeRule
 #define PE_MAX_ARRAY_ITEMS		1000	/* integer and string arrays */
 #define PE_MAX_SELECTOR_CHARS	1024	/* an item of stored_selectors */
 #define PE_MAX_SDK_EVENTS		1000
+#define PE_MAX_BATCH			1000	/* profiles of one create_profiles */
 #define PE_MAX_SDK_STRING		256
 #define PE_MAX_SDK_VERSION		64
 

@@ -354,8 +354,20 @@ admit(ApiCall *ctx, const TenantInfo *tenant)
 					  tenant->required_contract, ctx->client);
 
 	/* the rate limit, for every call of a client that got this far */
+	if (!ctx->defer_rate_limit)
+		profile_call_rate_limit(ctx);
+}
+
+/*
+ * Count the call against its tenant's rate limit (clients only): at the
+ * end of the opening, or, for a call with an idempotency key, once it is
+ * known not to be a replay.
+ */
+void
+profile_call_rate_limit(ApiCall *ctx)
+{
 	if (ctx->kind != PRINCIPAL_ADMIN)
-		profile_rate_limit(ctx->client_id, ctx->client, tenant, &ctx->trace_id);
+		profile_rate_limit(ctx->client_id, ctx->client, ctx->tenant, &ctx->trace_id);
 }
 
 /*

@@ -38,6 +38,8 @@ typedef struct ApiCall
 	Oid			caller;			/* current_user at entry */
 	OwnerSection owner;
 	int			http_status;	/* for PostgREST, set at the end; 0: none */
+	bool		defer_rate_limit;	/* the caller counts it later
+									 * (idempotency) */
 } ApiCall;
 
 typedef Jsonb *(*ApiBody) (FunctionCallInfo fcinfo);
@@ -52,5 +54,6 @@ extern void profile_resolve_caller(ApiCall *ctx, const ProfileInput *in);
 extern bool profile_resolve_caller_for_profile(ApiCall *ctx, const ProfileInput *in,
 											   int64 owner_tenant_id);
 extern void profile_call_end(ApiCall *ctx);
+extern void profile_call_rate_limit(ApiCall *ctx);
 
 #endif							/* PROFILE_CALLER_H */

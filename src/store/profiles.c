@@ -27,12 +27,19 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "audit/audit.h"
+#include "audit/trigger.h"
+#include "catalog/cache.h"
 #include "base/errors.h"
 #include "base/json.h"
 #include "store/profiles.h"
@@ -253,6 +260,143 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh)
 }
 
 /*
+ * Many new profiles of one tenant in one statement (create_profiles): the
+ * rows travel as one array of profile_data.profiles' row type, unnested
+ * into the table.  A row whose username, email or phone another profile
+ * holds is left out by ON CONFLICT DO NOTHING, as for one profile.
+ */
+static SavedPlan insert_rows_plan = {
+	"INSERT INTO profile_data.profiles SELECT * FROM pg_catalog.unnest($1)"
+	" ON CONFLICT DO NOTHING RETURNING id",
+	1, {InvalidOid}
+};
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(pg_uuid_t));
+}
+
+/*
+ * Insert rows[0..n-1], new profiles of one tenant; inserted[i]: row i was
+ * stored.  docs[i]: row i as its profile.created event shows it
+ * (audit/trigger.c), for profile_audit_append_firsts.  The caller set the
+ * batch audit context for their ids.
+ */
+void
+profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs)
+{
+	Oid			rowtype = get_rel_type_id(profile_profiles_relid());
+	Oid			arraytype = get_array_type(rowtype);
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(rowtype, -1);
+	int			field_att[PE_F__COUNT];
+	int			key_att[PROFILE_N_KEYS];
+	int			tenant_att = -1,
+				id_att = -1,
+				state_att = -1,
+				verified_att = -1,
+				created_att = -1,
+				updated_att = -1;
+	Datum	   *elems = palloc(sizeof(Datum) * n);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	pg_uuid_t  *stored;
+	int			nstored;
+	Datum		arg;
+
+	/* the columns by name, as the table has them now */
+	for (int f = 0; f < PE_F__COUNT; f++)
+		field_att[f] = -1;
+	for (int k = 0; k < PROFILE_N_KEYS; k++)
+		key_att[k] = -1;
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		const char *name = NameStr(att->attname);
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(name, "tenant_id") == 0)
+			tenant_att = a;
+		else if (strcmp(name, "id") == 0)
+			id_att = a;
+		else if (strcmp(name, "state") == 0)
+			state_att = a;
+		else if (strcmp(name, "verified") == 0)
+			verified_att = a;
+		else if (strcmp(name, "created_at") == 0)
+			created_att = a;
+		else if (strcmp(name, "updated_at") == 0)
+			updated_att = a;
+		for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
+			if (strcmp(name, profile_field_column(f)) == 0)
+				field_att[f] = a;
+		for (int k = 0; k < PROFILE_N_KEYS; k++)
+			if (strcmp(name, profile_key_columns[k]) == 0)
+				key_att[k] = a;
+	}
+	if (tenant_att < 0 || id_att < 0 || state_att < 0 || verified_att < 0 ||
+		created_att < 0 || updated_att < 0)
+		elog(ERROR, "table \"profile_data.profiles\" lacks a column of profile_ext %s",
+			 PROFILE_EXT_VERSION);
+
+	for (int i = 0; i < n; i++)
+	{
+		const ProfileRow *row = rows[i];
+		HeapTuple	tup;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int a = 0; a < desc->natts; a++)
+			nulls[a] = true;
+		values[tenant_att] = Int64GetDatum(row->tenant_id);
+		values[id_att] = UUIDPGetDatum(&row->id);
+		values[state_att] = CStringGetTextDatum(row->incomplete ? "incomplete" : "complete");
+		values[verified_att] = BoolGetDatum(row->verified);
+		values[created_att] = TimestampTzGetDatum(row->created_at);
+		values[updated_att] = TimestampTzGetDatum(row->updated_at);
+		nulls[tenant_att] = nulls[id_att] = nulls[state_att] = false;
+		nulls[verified_att] = nulls[created_att] = nulls[updated_att] = false;
+		for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
+			if (field_att[f] >= 0 && !row->isnull[f])
+			{
+				values[field_att[f]] = row->values[f];
+				nulls[field_att[f]] = false;
+			}
+		for (int k = 0; k < PROFILE_N_KEYS; k++)
+			if (key_att[k] >= 0 && !row->keynull[k])
+			{
+				values[key_att[k]] = row->keys[k];
+				nulls[key_att[k]] = false;
+			}
+		tup = heap_form_tuple(desc, values, nulls);
+		docs[i] = profile_row_document(tup, desc);
+		elems[i] = heap_copy_tuple_as_datum(tup, desc);
+		heap_freetuple(tup);
+	}
+
+	/*
+	 * the plan knows the array type's OID: a new CREATE EXTENSION makes
+	 * another
+	 */
+	if (insert_rows_plan.plan && insert_rows_plan.argtypes[0] != arraytype)
+	{
+		SPI_freeplan(insert_rows_plan.plan);
+		insert_rows_plan.plan = NULL;
+	}
+	insert_rows_plan.argtypes[0] = arraytype;
+	arg = PointerGetDatum(construct_array(elems, n, rowtype, -1, false, TYPALIGN_DOUBLE));
+	profile_exec(&insert_rows_plan, &arg, NULL, false, 0);
+
+	nstored = (int) SPI_processed;
+	stored = palloc(sizeof(pg_uuid_t) * Max(nstored, 1));
+	for (int i = 0; i < nstored; i++)
+		stored[i] = *DatumGetUUIDP(profile_spi_required(i, 1, "profiles"));
+	qsort(stored, nstored, sizeof(pg_uuid_t), id_cmp);
+	for (int i = 0; i < n; i++)
+		inserted[i] = bsearch(&rows[i]->id, stored, nstored, sizeof(pg_uuid_t), id_cmp) != NULL;
+}
+
+/*
  * Which of username, email and phone (by their keys, profile_identity_keys)
  * does another profile of the tenant hold?  NULL if none; exclude: the row
  * itself, for an update.  SPI must be connected.
@@ -284,6 +428,37 @@ profile_taken_field(int64 tenant_id, const ProfileRow *row,
 		if (DatumGetBool(profile_spi_required(0, k + 1, "profiles")))
 			return fields[k];
 	return NULL;
+}
+
+static SavedPlan claim_ids_plan = {
+	"INSERT INTO profile_data.profile_ids (id, tenant_id, claimed_at)"
+	" SELECT u.id, $2, $3 FROM pg_catalog.unnest($1) AS u(id)"
+	" ON CONFLICT (id) DO NOTHING",
+	3, {UUIDARRAYOID, INT8OID, TIMESTAMPTZOID}
+};
+
+/*
+ * Claim the ids of new profiles of a batch (see claim_id_plan).  They were
+ * just made (UUIDv7): one already taken is a broken clock or generator,
+ * not a caller's error.
+ */
+void
+profile_claim_ids(const pg_uuid_t *ids, int n, int64 tenant_id, TimestampTz now)
+{
+	Datum		args[3];
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+
+	if (n == 0)
+		return;
+	for (int i = 0; i < n; i++)
+		elems[i] = UUIDPGetDatum(&ids[i]);
+	args[0] = PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	args[1] = Int64GetDatum(tenant_id);
+	args[2] = TimestampTzGetDatum(now);
+	profile_exec(&claim_ids_plan, args, NULL, false, 0);
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "could not claim %d new profile ids: " UINT64_FORMAT " claimed",
+			 n, SPI_processed);
 }
 
 /*

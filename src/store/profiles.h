@@ -12,12 +12,14 @@
 #include "model/fields.h"
 
 extern bool profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh);
+extern void profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs);
 extern const char *profile_taken_field(int64 tenant_id, const ProfileRow *row,
 									   const pg_uuid_t *exclude);
 extern void profile_raise_if_taken(const pg_uuid_t *trace_id, int64 tenant_id,
 								   const ProfileRow *row, const pg_uuid_t *exclude,
 								   const char *fallback);
 extern void profile_reclaim_keys(int64 tenant_id, ProfileRow *row);
+extern void profile_claim_ids(const pg_uuid_t *ids, int n, int64 tenant_id, TimestampTz now);
 extern bool profile_claim_id(const pg_uuid_t *id, int64 tenant_id, TimestampTz now);
 extern bool profile_select_for_update(int64 tenant_id, const pg_uuid_t *id,
 									  ProfileRow *row);

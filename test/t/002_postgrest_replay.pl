@@ -40,7 +40,7 @@ for my $line (split /\n/, $out)
 	}
 }
 ok($ok, 'the replay ran to the end');
-cmp_ok($checks, '>=', 35, 'every case was replayed');
+cmp_ok($checks, '>=', 39, 'every case was replayed');
 
 $node->stop;
 done_testing();

@@ -88,7 +88,7 @@ my $snapshot = q{
 					  FROM profile_data.audit_events) e) || ' ' ||
 		   (SELECT md5(string_agg(s::text, '|' ORDER BY s.tenant_id, s.seal_seq)) FROM profile_data.audit_seals s) || ' ' ||
 		   (SELECT md5(string_agg(t::text, '|' ORDER BY t.id))
-			  FROM (SELECT id, name, settings - '{verification_url,username_uniqueness,phone_types}'::text[], created_at, updated_at
+			  FROM (SELECT id, name, settings - '{verification_url,username_uniqueness,phone_types,idempotency_ttl}'::text[], created_at, updated_at
 					  FROM profile_data.tenants) t) || ' ' ||
 		   (SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM profile_data.access_tokens t) || ' ' ||
 		   (SELECT count(*) FROM profile_data.verification_outbox)
