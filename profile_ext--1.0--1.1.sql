@@ -240,10 +240,18 @@ ALTER TABLE profile_data.profiles ENABLE TRIGGER check_row, ENABLE TRIGGER audit
 DROP INDEX profile_data.profiles_username_key;
 DROP INDEX profile_data.profiles_email_key;
 DROP INDEX profile_data.profiles_phone_key;
-CREATE UNIQUE INDEX profiles_username_key ON profile_data.profiles (tenant_id, username_key);
-CREATE UNIQUE INDEX profiles_username_skeleton_key ON profile_data.profiles (tenant_id, username_skeleton);
-CREATE UNIQUE INDEX profiles_email_key ON profile_data.profiles (tenant_id, email_key);
-CREATE UNIQUE INDEX profiles_phone_key ON profile_data.profiles (tenant_id, phone_key);
+-- partial: a profile without a username (or skeleton, email, phone) costs
+-- its index nothing
+CREATE UNIQUE INDEX profiles_username_key ON profile_data.profiles (tenant_id, username_key)
+	WHERE username_key IS NOT NULL;
+CREATE UNIQUE INDEX profiles_username_skeleton_key ON profile_data.profiles (tenant_id, username_skeleton)
+	WHERE username_skeleton IS NOT NULL;
+CREATE UNIQUE INDEX profiles_email_key ON profile_data.profiles (tenant_id, email_key)
+	WHERE email_key IS NOT NULL;
+CREATE UNIQUE INDEX profiles_phone_key ON profile_data.profiles (tenant_id, phone_key)
+	WHERE phone_key IS NOT NULL;
+-- 1.0 looked profiles up by id alone here; profile_data.profile_ids does that now
+DROP INDEX profile_data.profiles_id_idx;
 COMMENT ON TABLE profile_data.profiles IS 'Profiles; username, email and phone unique per tenant by their keys (username_key, email_key, phone_key), the same in every database locale';
 
 -- What is still unresolved: a rule's row while it holds the value found; a

@@ -55,8 +55,12 @@ derived_column(const char *name)
 	return false;
 }
 
-/* A profile row as jsonb, without the password hash or derived keys. */
-Jsonb	   *
+/*
+ * A profile row as jsonb, without the password hash, the derived keys and
+ * (1.1) the columns that are null: a column an event does not show has no
+ * value.
+ */
+Jsonb *
 profile_row_document(HeapTuple tup, TupleDesc desc)
 {
 	JsonbParseState *st = NULL;
@@ -72,9 +76,7 @@ profile_row_document(HeapTuple tup, TupleDesc desc)
 			derived_column(NameStr(att->attname)))
 			continue;
 		d = heap_getattr(tup, i + 1, desc, &isnull);
-		if (isnull)
-			profile_push_null(&st, NameStr(att->attname));
-		else
+		if (!isnull)
 			profile_push_datum(&st, NameStr(att->attname), d, att->atttypid);
 	}
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
