@@ -131,6 +131,10 @@ CREATE FUNCTION profile_data.username_skeleton(text) RETURNS text
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'username_skeleton';
 COMMENT ON FUNCTION profile_data.username_skeleton(text) IS 'The UTS #39 skeleton of a username''s key: unique in tenants with username_uniqueness "confusable"';
+CREATE FUNCTION profile_data.username_shape(text) RETURNS text
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'username_shape';
+COMMENT ON FUNCTION profile_data.username_shape(text) IS 'The skeleton of the NFKC_Casefold of a username''s skeleton: unique in tenants with username_uniqueness "confusable", so that look-alikes differing in case (Greek capitals that look Latin) collide too';
 CREATE FUNCTION profile_data.email_key(text) RETURNS text
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 	AS 'MODULE_PATHNAME', 'email_key';
@@ -151,10 +155,12 @@ COMMENT ON FUNCTION profile_data.phone_rule(text) IS 'The 1.1 phone rule a store
 ALTER TABLE profile_data.profiles
 	ADD COLUMN username_key text COLLATE pg_catalog."C",
 	ADD COLUMN username_skeleton text COLLATE pg_catalog."C",
+	ADD COLUMN username_shape text COLLATE pg_catalog."C",
 	ADD COLUMN email_key text COLLATE pg_catalog."C",
 	ADD COLUMN phone_key text COLLATE pg_catalog."C";
 COMMENT ON COLUMN profile_data.profiles.username_key IS 'Derived: the username''s NFKC_Casefold key (unique per tenant)';
 COMMENT ON COLUMN profile_data.profiles.username_skeleton IS 'Derived: the skeleton of username_key, in tenants with username_uniqueness "confusable" (unique per tenant)';
+COMMENT ON COLUMN profile_data.profiles.username_shape IS 'Derived: the skeleton of the case-folded skeleton of the username, in tenants with username_uniqueness "confusable" (unique per tenant)';
 COMMENT ON COLUMN profile_data.profiles.email_key IS 'Derived: the email lower-cased in ASCII (unique per tenant)';
 COMMENT ON COLUMN profile_data.profiles.phone_key IS 'Derived: the phone number in E.164 (unique per tenant)';
 
@@ -227,13 +233,20 @@ INSERT INTO profile_data.profile_ids (id, tenant_id, claimed_at)
 SELECT DISTINCT ON (id) id, tenant_id, created_at FROM profile_data.profiles
  ORDER BY id, created_at, tenant_id;
 
+-- a row later in several groups (its username and its phone, say) loses
+-- each of those keys: one row of c per profile
 UPDATE profile_data.profiles p
-   SET username_key = CASE WHEN c.field OPERATOR(pg_catalog.=) 'username' THEN NULL ELSE p.username_key END,
-	   email_key = CASE WHEN c.field OPERATOR(pg_catalog.=) 'email' THEN NULL ELSE p.email_key END,
-	   phone_key = CASE WHEN c.field OPERATOR(pg_catalog.=) 'mobile_phone_number' THEN NULL ELSE p.phone_key END
-  FROM (SELECT tenant_id, field, pg_catalog.unnest(profile_ids[2:]) AS id
-		  FROM profile_data.identity_conflicts WHERE rule OPERATOR(pg_catalog.=) 'unique'
-		   AND field OPERATOR(pg_catalog.<>) 'id') c
+   SET username_key = CASE WHEN c.username THEN NULL ELSE p.username_key END,
+	   email_key = CASE WHEN c.email THEN NULL ELSE p.email_key END,
+	   phone_key = CASE WHEN c.phone THEN NULL ELSE p.phone_key END
+  FROM (SELECT tenant_id, id,
+			   pg_catalog.bool_or(field OPERATOR(pg_catalog.=) 'username') AS username,
+			   pg_catalog.bool_or(field OPERATOR(pg_catalog.=) 'email') AS email,
+			   pg_catalog.bool_or(field OPERATOR(pg_catalog.=) 'mobile_phone_number') AS phone
+		  FROM (SELECT tenant_id, field, pg_catalog.unnest(profile_ids[2:]) AS id
+				  FROM profile_data.identity_conflicts WHERE rule OPERATOR(pg_catalog.=) 'unique'
+				   AND field OPERATOR(pg_catalog.<>) 'id') g
+		 GROUP BY tenant_id, id) c
  WHERE p.tenant_id OPERATOR(pg_catalog.=) c.tenant_id AND p.id OPERATOR(pg_catalog.=) c.id;
 ALTER TABLE profile_data.profiles ENABLE TRIGGER check_row, ENABLE TRIGGER audit_change;
 
@@ -246,6 +259,8 @@ CREATE UNIQUE INDEX profiles_username_key ON profile_data.profiles (tenant_id, u
 	WHERE username_key IS NOT NULL;
 CREATE UNIQUE INDEX profiles_username_skeleton_key ON profile_data.profiles (tenant_id, username_skeleton)
 	WHERE username_skeleton IS NOT NULL;
+CREATE UNIQUE INDEX profiles_username_shape_key ON profile_data.profiles (tenant_id, username_shape)
+	WHERE username_shape IS NOT NULL;
 CREATE UNIQUE INDEX profiles_email_key ON profile_data.profiles (tenant_id, email_key)
 	WHERE email_key IS NOT NULL;
 CREATE UNIQUE INDEX profiles_phone_key ON profile_data.profiles (tenant_id, phone_key)
@@ -426,6 +441,7 @@ REVOKE ALL ON FUNCTION profile.get_profile(uuid, jsonb), profile.find_profile(js
 	profile.delete_profile(uuid, jsonb), profile.erase_profile(uuid, jsonb),
 	profile.create_profiles(jsonb), profile.purge_idempotency_keys(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION profile_data.username_key(text), profile_data.username_skeleton(text),
+	profile_data.username_shape(text),
 	profile_data.email_key(text), profile_data.username_rule(text), profile_data.phone_key(text),
 	profile_data.phone_rule(text) FROM PUBLIC;
 REVOKE ALL ON profile.identity_conflicts FROM PUBLIC;

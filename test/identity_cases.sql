@@ -83,7 +83,8 @@ SELECT label, regress.verdict('id', 'mal' || c || 'lory_9') AS verdict
 	(21, 'language tag', U&'\+0E0001'), (22, 'musical begin beam', U&'\+01D173'),
 	(23, 'Hangul choseong filler', U&'\115F'), (24, 'half-width Hangul filler', U&'\FFA0'),
 	(25, 'supplementary private use', U&'\+0F0000'), (26, 'noncharacter', U&'\FFFF'),
-	(27, 'left-to-right mark', U&'\200E'), (28, 'interlinear annotation', U&'\FFF9')
+	(27, 'left-to-right mark', U&'\200E'), (28, 'interlinear annotation', U&'\FFF9'),
+	(29, 'Braille blank', U&'\2800')
   ) AS v(n, label, c) ORDER BY n;
 SELECT * FROM regress.counts() \gset after_
 SELECT :after_profiles - :before_profiles AS written, :after_events - :before_events AS audited;
@@ -116,6 +117,9 @@ SELECT label, regress.verdict('id-c', a) AS first, regress.verdict('id-c', b) AS
 	(3, 'Cyrillic a-c-e as Latin', 'ace_01', U&'\0430\0441\0435_01'),
 	(4, 'Greek omicrons as o', 'ooo_1', U&'\039F\039F\039F_1'),
 	(5, 'and still case', 'Bob_1', 'BOB_1'),
+	(7, 'Greek capitals as Latin capitals', 'BETH_1', U&'\0392\0395\03A4\0397_1'),
+	(8, 'Cyrillic capitals as Latin capitals', 'HTBMK', U&'\041D\0422\0412\041C\041A'),
+	(9, 'Latin capitals as Greek capitals', U&'\039A\0391\03A4\039F\039D', 'KATON'),
 	(6, 'different enough', 'alice_1', 'alicia_1')
   ) AS v(n, label, a, b) ORDER BY n;
 

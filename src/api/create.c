@@ -169,7 +169,7 @@ typedef struct BatchItem
 	bool		ready;			/* checked, to be stored */
 	bool		stored;
 	Jsonb	   *error;			/* {"code", "errors"? , "field"?}, or NULL */
-}			BatchItem;
+} BatchItem;
 
 static Jsonb *
 item_error(PeErrorCode code, const FieldErrors *errs, const char *field)
@@ -182,7 +182,7 @@ typedef struct BatchKey
 {
 	uint8		digest[32];
 	int			index;
-}			BatchKey;
+} BatchKey;
 
 /* A key of an item, told apart by its kind, as a hash key. */
 static void
@@ -208,6 +208,7 @@ batch_taken(HTAB *keys, const ProfileRow *row, int index, const char **field)
 	static const char *const fields[PROFILE_N_KEYS] = {
 		[PROFILE_KEY_USERNAME] = "username",
 		[PROFILE_KEY_SKELETON] = "username",
+		[PROFILE_KEY_SHAPE] = "username",
 		[PROFILE_KEY_EMAIL] = "email",
 		[PROFILE_KEY_PHONE] = "mobile_phone_number",
 	};

@@ -63,6 +63,20 @@ username_skeleton(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(key_text(skeleton, n));
 }
 
+PG_FUNCTION_INFO_V1(username_shape);
+
+/* profile_data.username_shape(text) RETURNS text (pe_identity.h) */
+Datum
+username_shape(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	size_t		cap = PE_USERNAME_BUF * 3 * 2 + 1;
+	char	   *shape = palloc(cap);
+
+	PG_RETURN_TEXT_P(key_text(shape, pe_username_shape(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+													   shape, cap)));
+}
+
 PG_FUNCTION_INFO_V1(email_key);
 
 /* profile_data.email_key(text) RETURNS text: lower-cased in ASCII */
@@ -92,7 +106,10 @@ username_rule(PG_FUNCTION_ARGS)
 	const PeRule *r = pe_username_check(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), u);
 
 	if (r == &pe_rule_internal)
-		elog(ERROR, "could not check a username: ICU failed");
+		ereport(ERROR,
+				errcode(ERRCODE_INTERNAL_ERROR),
+				errmsg("could not check a username"),
+				errdetail("ICU could not normalise it or judge its scripts."));
 	if (r)
 		PG_RETURN_TEXT_P(cstring_to_text(r->rule));
 	if (strlen(u->nfc) != VARSIZE_ANY_EXHDR(t) ||

@@ -230,6 +230,7 @@ find_body(FunctionCallInfo fcinfo)
 	if (lookup.keynull[keys[which]] ||
 		!profile_find_by_key(ctx.tenant->id, keys[which], lookup.keys[keys[which]],
 							 lookup.keys[PROFILE_KEY_SKELETON],
+							 lookup.keys[PROFILE_KEY_SHAPE],
 							 keys[which] == PROFILE_KEY_USERNAME &&
 							 !lookup.keynull[PROFILE_KEY_SKELETON], &row))
 		profile_raise(PE_E_PROFILE_NOT_FOUND, &ctx.trace_id, NULL, NULL,

@@ -252,7 +252,8 @@ check_profile_row(PG_FUNCTION_ARGS)
 		repl_nulls[attno - 1] = row.keynull[k];
 		repl[attno - 1] = true;
 	}
-	if (keys_changed || (tenant->confusable && !row.keynull[PROFILE_KEY_SKELETON]))
+	if (keys_changed ||
+		(tenant->confusable && !row.keynull[PROFILE_KEY_SKELETON] && !profile_rekeying(tenant_id)))
 		profile_raise_if_taken(&trace_id, tenant_id, &row, update ? &id : NULL, NULL);
 	if (!update && !profile_claim_id(&id, tenant_id, GetCurrentTransactionStartTimestamp()))
 		profile_raise_taken(&trace_id, "id");

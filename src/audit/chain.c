@@ -311,7 +311,7 @@ profile_event_hash(const uint8 *prev, const AuditEvent *ev, uint8 *out)
  * Walking a profile's chain, event by event (the verifier, and erasure).
  */
 void
-profile_chain_start(ChainWalk * w, const pg_uuid_t *profile_id)
+profile_chain_start(ChainWalk *w, const pg_uuid_t *profile_id)
 {
 	static const char tag[] = "profile_ext erased 1.0 events";
 
@@ -323,7 +323,7 @@ profile_chain_start(ChainWalk * w, const pg_uuid_t *profile_id)
 
 /* The kept fields and stored hash of an erased 1.0 event, into the digest. */
 static void
-digest_v1_event(ChainWalk * w, const AuditEvent *ev, const uint8 *stored)
+digest_v1_event(ChainWalk *w, const AuditEvent *ev, const uint8 *stored)
 {
 	put_bytes(&w->v1_digest, stored, PROFILE_HASH_LEN);
 	put_event_fields(&w->v1_digest, ev);
@@ -332,7 +332,7 @@ digest_v1_event(ChainWalk * w, const AuditEvent *ev, const uint8 *stored)
 
 /* The digest of the 1.0 events erased so far, as hex (65 bytes). */
 void
-profile_chain_v1_digest(const ChainWalk * w, char *hex)
+profile_chain_v1_digest(const ChainWalk *w, char *hex)
 {
 	crypto_hash_sha256_state st = w->v1_digest;
 	uint8		d[PROFILE_HASH_LEN];
@@ -357,7 +357,7 @@ record_member(Jsonb *data, const char *key)
 
 /* Does a profile.erased event account for what the chain erased? */
 static const char *
-check_erasure_record(const ChainWalk * w, Jsonb *data)
+check_erasure_record(const ChainWalk *w, Jsonb *data)
 {
 	JsonbValue *n = record_member(data, "events_erased");
 	JsonbValue *ok = record_member(data, "verified");
@@ -388,7 +388,7 @@ check_erasure_record(const ChainWalk * w, Jsonb *data)
  * come from the row; erased: its erased_at is set.
  */
 const char *
-profile_chain_step(ChainWalk * w, AuditEvent *ev, bool erased,
+profile_chain_step(ChainWalk *w, AuditEvent *ev, bool erased,
 				   const uint8 *prev, const uint8 *stored, uint8 *hash)
 {
 	if (w->closed)
@@ -446,7 +446,7 @@ profile_chain_step(ChainWalk * w, AuditEvent *ev, bool erased,
 
 /* At the end of a chain: content removed only by erase_profile. */
 const char *
-profile_chain_end(const ChainWalk * w)
+profile_chain_end(const ChainWalk *w)
 {
 	if (w->erased > 0 && !w->closed)
 		return "events lost their content outside erase_profile";
@@ -458,7 +458,7 @@ profile_chain_end(const ChainWalk * w)
  * context; false if a column that is never null is null.
  */
 bool
-profile_chain_read_row(HeapTuple tup, TupleDesc desc, int64 tenant_id, ChainRow * row)
+profile_chain_read_row(HeapTuple tup, TupleDesc desc, int64 tenant_id, ChainRow *row)
 {
 	bool		n[N_EVENT_COLUMNS];
 	Datum		d[N_EVENT_COLUMNS];

@@ -50,7 +50,7 @@ static SavedPlan erase_plan = {
  * digest of the erased 1.0 events.
  */
 void
-profile_audit_erase(AuditEvent *ev, ErasureResult * res)
+profile_audit_erase(AuditEvent *ev, ErasureResult *res)
 {
 	uint64		n = profile_chain_lock_events(ev->tenant_id, &ev->profile_id);
 	SPITupleTable *rows = SPI_tuptable;

@@ -15,8 +15,8 @@ typedef struct ErasureResult
 {
 	int64		events_erased;	/* the profile's earlier events */
 	bool		verified;		/* its chain held before the erasure */
-}			ErasureResult;
+} ErasureResult;
 
-extern void profile_audit_erase(AuditEvent *ev, ErasureResult * res);
+extern void profile_audit_erase(AuditEvent *ev, ErasureResult *res);
 
 #endif							/* PROFILE_ERASURE_H */

@@ -46,7 +46,7 @@ static bool
 derived_column(const char *name)
 {
 	static const char *const derived[] = {
-		"username_key", "username_skeleton", "email_key", "phone_key"
+		"username_key", "username_skeleton", "username_shape", "email_key", "phone_key"
 	};
 
 	for (int i = 0; i < lengthof(derived); i++)
@@ -60,7 +60,7 @@ derived_column(const char *name)
  * (1.1) the columns that are null: a column an event does not show has no
  * value.
  */
-Jsonb *
+Jsonb	   *
 profile_row_document(HeapTuple tup, TupleDesc desc)
 {
 	JsonbParseState *st = NULL;

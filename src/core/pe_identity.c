@@ -46,7 +46,6 @@
 #include "pe_identity.h"
 #include "pe_validate.h"
 
-const PeRule pe_rule_internal = {"internal", "could not be checked"};
 
 static const PeRule r_length = {"length", "must be " PE_STR(PE_USERNAME_MIN) " to " PE_STR(PE_USERNAME_MAX) " characters"};
 static const PeRule r_chars = {"format", "must hold only letters, marks, digits, punctuation and symbols (no spaces, controls, format or invisible characters)"};
@@ -121,17 +120,22 @@ normalize(const UNormalizer2 * norm, const UChar * src, int32_t len,
 	return U_SUCCESS(err) ? n : -1;
 }
 
-/* Is c allowed in a username (categories L M N P S, not default-ignorable)? */
+/*
+ * Is c allowed in a username (categories L M N P S, not default-ignorable)?
+ * U+2800 BRAILLE PATTERN BLANK is a symbol that shows nothing: refused as
+ * the invisible characters are.
+ */
 static bool
 allowed_char(UChar32 c)
 {
 	return (U_GET_GC_MASK(c) & (U_GC_L_MASK | U_GC_M_MASK | U_GC_N_MASK |
 								U_GC_P_MASK | U_GC_S_MASK)) != 0 &&
-		!u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT);
+		!u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) &&
+		c != 0x2800;
 }
 
 const PeRule *
-pe_username_check(const char *s, size_t len, PeUsername * out)
+pe_username_check(const char *s, size_t len, PeUsername *out)
 {
 	UChar		raw[PE_USERNAME_MAX * MAX_COMPOSITION * 2];
 	UChar		nfc[PE_USERNAME_BUF];
@@ -220,6 +224,31 @@ pe_username_skeleton(const char *key, size_t len, char *out, size_t cap)
 	if (U_FAILURE(err) || n >= (int32_t) cap)
 		return -1;
 	out[n] = '\0';
+	return n;
+}
+
+int
+pe_username_shape(const char *s, size_t len, char *out, size_t cap)
+{
+	char	   *skeleton;
+	char	   *folded;
+	size_t		scap = cap,
+				fcap = cap;
+	int			n = -1;
+
+	/* skeleton(NFKC_Casefold(skeleton(s))): the look, then the case */
+	if (len > PE_IDENTITY_MAX_INPUT)
+		return -1;
+	skeleton = malloc(scap);
+	folded = malloc(fcap);
+	if (skeleton && folded &&
+		(n = pe_username_skeleton(s, len, skeleton, scap)) >= 0 &&
+		(n = pe_username_key(skeleton, (size_t) n, folded, fcap)) >= 0)
+		n = pe_username_skeleton(folded, (size_t) n, out, cap);
+	else
+		n = -1;
+	free(skeleton);
+	free(folded);
 	return n;
 }
 

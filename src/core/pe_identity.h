@@ -29,16 +29,14 @@ typedef struct PeUsername
 {
 	char		nfc[PE_USERNAME_MAX * 4 + 1];
 	char		key[PE_USERNAME_BUF * 3 + 1];
-}			PeUsername;
+} PeUsername;
 
-/* ICU could not do its part (out of memory): not the value's fault. */
-extern const PeRule pe_rule_internal;
 
 /*
  * Check a username; NULL if it passes, with out filled in (NUL-terminated
  * UTF-8), else the rule it breaks.
  */
-extern const PeRule *pe_username_check(const char *s, size_t len, PeUsername * out);
+extern const PeRule *pe_username_check(const char *s, size_t len, PeUsername *out);
 
 /*
  * The NFKC_Casefold key of any text (a stored username, which may predate
@@ -50,6 +48,15 @@ extern int	pe_username_key(const char *s, size_t len, char *out, size_t cap);
 
 /* The UTS #39 skeleton of a key, the same way; -1 on failure. */
 extern int	pe_username_skeleton(const char *key, size_t len, char *out, size_t cap);
+
+/*
+ * The shape of a username (its stored NFC form), for tenants that refuse
+ * look-alikes: the skeleton of the NFKC_Casefold of its skeleton.  The
+ * skeleton of the key alone misses look-alikes that differ in case: the
+ * Greek capitals of "ΒΕΤΗ" look like Latin "BETH", their small letters do
+ * not.  -1 on failure, as pe_username_key.
+ */
+extern int	pe_username_shape(const char *s, size_t len, char *out, size_t cap);
 
 /* An email's key: the address lower-cased in ASCII (out: len + 1 bytes). */
 extern void pe_email_key(const char *email, size_t len, char *out);

@@ -34,7 +34,6 @@
 #include <string.h>
 
 #include "pe_fields.h"
-#include "pe_identity.h"
 #include "pe_phone.h"
 #include "pe_phone_tables.h"
 #include "pe_tables.h"
@@ -114,16 +113,16 @@ pattern_matches(int id, const char *s)
 
 /* MatchNationalNumber: false if the description has no pattern */
 static bool
-matches_national(const PePhDesc * d, const char *nsn)
+matches_national(const PePhDesc *d, const char *nsn)
 {
 	return d->present && d->pattern >= 0 && pattern_matches(d->pattern, nsn);
 }
 
 /* IsNumberMatchingDesc */
 static bool
-matches_desc(const PePhRegion * r, int which, const char *nsn, size_t len)
+matches_desc(const PePhRegion *r, int which, const char *nsn, size_t len)
 {
-	const		PePhDesc *d = &r->desc[which];
+	const PePhDesc *d = &r->desc[which];
 
 	if (!d->present)
 		return false;
@@ -134,7 +133,7 @@ matches_desc(const PePhRegion * r, int which, const char *nsn, size_t len)
 
 /* GetNumberTypeHelper */
 static int
-number_type(const PePhRegion * r, const char *nsn, size_t len)
+number_type(const PePhRegion *r, const char *nsn, size_t len)
 {
 	if (!matches_desc(r, PE_PH_GENERAL, nsn, len))
 		return PE_PHONE_UNKNOWN;
@@ -172,11 +171,11 @@ typedef enum LengthVerdict
 	LENGTH_TOO_SHORT,
 	LENGTH_TOO_LONG,
 	LENGTH_INVALID
-}			LengthVerdict;
+} LengthVerdict;
 
 /* TestNumberLength for the general description */
 static LengthVerdict
-test_length(const PePhRegion * r, size_t len)
+test_length(const PePhRegion *r, size_t len)
 {
 	uint32_t	lengths = r->desc[PE_PH_GENERAL].lengths >> 1;	/* bit k-1: k */
 	uint32_t	local = r->desc[PE_PH_GENERAL].local_lengths >> 1;
@@ -204,7 +203,7 @@ test_length(const PePhRegion * r, size_t len)
  * national prefix, or has it rewritten by the transform rule.
  */
 static void
-strip_national_prefix(const PePhRegion * r, char *nn)
+strip_national_prefix(const PePhRegion *r, char *nn)
 {
 	const		regex_t *re;
 	regmatch_t	m[MAX_GROUPS];
@@ -212,7 +211,7 @@ strip_national_prefix(const PePhRegion * r, char *nn)
 				end,
 				out = 0,
 				rest;
-	const		PePhDesc *general = &r->desc[PE_PH_GENERAL];
+	const PePhDesc *general = &r->desc[PE_PH_GENERAL];
 	bool		viable;
 	char		tmp[NSN_BUF];
 	int			last = r->last_group;
@@ -313,7 +312,7 @@ international_digits(const char *s, size_t len, char *digits, size_t cap)
 }
 
 PePhoneStatus
-pe_phone_parse(const char *s, size_t len, PePhone * out)
+pe_phone_parse(const char *s, size_t len, PePhone *out)
 {
 	char		full[PE_PHONE_INPUT_MAX + 1];
 	char		nsn[NSN_BUF],
@@ -325,8 +324,8 @@ pe_phone_parse(const char *s, size_t len, PePhone * out)
 	size_t		code_len = 0,
 				nlen,
 				slen;
-	const		PePhCode *c;
-	const		PePhRegion *main_region,
+	const PePhCode *c;
+	const PePhRegion *main_region,
 			   *region = NULL;
 
 	memset(out, 0, sizeof(*out));
@@ -395,7 +394,7 @@ pe_phone_parse(const char *s, size_t len, PePhone * out)
 	else
 		for (unsigned i = 0; i < c->n; i++)
 		{
-			const		PePhRegion *r = &pe_ph_regions[pe_ph_code_regions[c->first + i]];
+			const PePhRegion *r = &pe_ph_regions[pe_ph_code_regions[c->first + i]];
 
 			if (r->leading_digits >= 0)
 			{
@@ -427,7 +426,7 @@ static const PeRule r_length = {"length", "has too few or too many digits for a 
 static const PeRule r_invalid = {"invalid", "is not a valid number for any region of its country calling code"};
 
 const PeRule *
-pe_check_phone(const char *s, size_t len, PePhone * out)
+pe_check_phone(const char *s, size_t len, PePhone *out)
 {
 	switch (pe_phone_parse(s, len, out))
 	{
@@ -448,7 +447,7 @@ pe_check_phone(const char *s, size_t len, PePhone * out)
 }
 
 const char *
-pe_phone_country(const PePhone * phone)
+pe_phone_country(const PePhone *phone)
 {
 	if (phone->region[0] == '\0' || phone->region[2] != '\0' ||
 		!pe_is_country(phone->region))

@@ -25,14 +25,14 @@ typedef enum PePhoneStatus
 	PE_PHONE_BAD_CODE,			/* no assigned calling code */
 	PE_PHONE_BAD_LENGTH,		/* too short or too long to parse */
 	PE_PHONE_INTERNAL			/* out of memory */
-}			PePhoneStatus;
+} PePhoneStatus;
 
 typedef struct PePhone
 {
 	char		e164[PE_PHONE_E164_MAX + 1];	/* set for OK and INVALID */
 	char		region[4];		/* OK: "GB"; "001" for non-geographic */
 	int			type;			/* OK: PePhoneType (pe_fields.h) */
-}			PePhone;
+} PePhone;
 
 /*
  * Parse a number in international form: separators (space - . / ( ))
@@ -42,16 +42,16 @@ typedef struct PePhone
  * libphonenumber's GetRegionCodeForNumber, GetNumberType and
  * IsValidNumber give them.
  */
-extern PePhoneStatus pe_phone_parse(const char *s, size_t len, PePhone * out);
+extern PePhoneStatus pe_phone_parse(const char *s, size_t len, PePhone *out);
 
 /*
  * The phone rule of the contract: NULL if s is a valid number (out filled
  * in; its E.164 form is what is stored), else the rule it breaks -- format,
  * calling_code, length, invalid; pe_rule_internal if memory ran out.
  */
-extern const PeRule *pe_check_phone(const char *s, size_t len, PePhone * out);
+extern const PeRule *pe_check_phone(const char *s, size_t len, PePhone *out);
 
 /* The region of a valid number as an ISO 3166-1 code, or NULL (001, AC ...) */
-extern const char *pe_phone_country(const PePhone * phone);
+extern const char *pe_phone_country(const PePhone *phone);
 
 #endif							/* PE_PHONE_H */

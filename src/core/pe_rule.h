@@ -47,6 +47,12 @@ typedef struct PeRule
 #define PE_MAX_SDK_STRING		256
 #define PE_MAX_SDK_VERSION		64
 
+/*
+ * A value whose rule could not be checked -- memory ran out, ICU failed:
+ * not the value's fault; callers raise an internal error instead.
+ */
+extern const PeRule pe_rule_internal;
+
 #define PE_STR_(x) #x
 #define PE_STR(x) PE_STR_(x)
 

@@ -17,6 +17,9 @@
 #include "pe_tables.h"
 #include "pe_validate.h"
 
+/* A rule that could not be checked (memory ran out, ICU failed). */
+const PeRule pe_rule_internal = {"internal", "could not be checked"};
+
 #define RULE(name, r, m) static const PeRule name = {r, m}
 
 /* Limits, their messages made from the numbers themselves. */

@@ -198,7 +198,7 @@ numeric_integer(const JsonbValue *v, int64 *out)
  */
 const PeRule *
 profile_check_string(int f, const char *s, size_t len, Datum *out,
-					 PePhone * phone)
+					 PePhone *phone)
 {
 	const PeFieldDef *def = &pe_fields[f];
 	const PeRule *r;
@@ -213,7 +213,10 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
 
 				r = pe_username_check(s, len, u);
 				if (r == &pe_rule_internal)
-					elog(ERROR, "could not check a username: ICU failed");
+					ereport(ERROR,
+							errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("could not check a username"),
+							errdetail("ICU could not normalise it or judge its scripts."));
 				norm = u->nfc;	/* stored in NFC */
 				break;
 			}
@@ -258,7 +261,7 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
  * breaks rule "type".
  */
 const PeRule *
-profile_check_phone_type(const TenantInfo *tenant, const PePhone * phone)
+profile_check_phone_type(const TenantInfo *tenant, const PePhone *phone)
 {
 	static const PeRule type_rule = {"type", "is not of a phone type the tenant accepts (phone_types)"};
 
@@ -836,6 +839,7 @@ profile_start_unverified(ProfileRow *row, const TenantInfo *tenant)
 const char *const profile_key_columns[PROFILE_N_KEYS] = {
 	[PROFILE_KEY_USERNAME] = "username_key",
 	[PROFILE_KEY_SKELETON] = "username_skeleton",
+	[PROFILE_KEY_SHAPE] = "username_shape",
 	[PROFILE_KEY_EMAIL] = "email_key",
 	[PROFILE_KEY_PHONE] = "phone_key",
 };
@@ -884,6 +888,12 @@ profile_identity_keys(ProfileRow *row, const TenantInfo *tenant)
 						errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						errmsg("a username is too long to be compared"));
 			set_key(row, PROFILE_KEY_SKELETON, skeleton, n);
+			n = pe_username_shape(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), skeleton, cap * 2);
+			if (n < 0)
+				ereport(ERROR,
+						errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("a username is too long to be compared"));
+			set_key(row, PROFILE_KEY_SHAPE, skeleton, n);
 		}
 	}
 	if (!row->isnull[PE_F_EMAIL])
@@ -951,9 +961,13 @@ profile_rekey(ProfileRow *row, const TenantInfo *tenant, const bool *changed)
 		{
 			row->reclaim[PROFILE_KEY_SKELETON] = row->keys[PROFILE_KEY_SKELETON];
 			row->reclaim_null[PROFILE_KEY_SKELETON] = row->keynull[PROFILE_KEY_SKELETON];
+			row->reclaim[PROFILE_KEY_SHAPE] = row->keys[PROFILE_KEY_SHAPE];
+			row->reclaim_null[PROFILE_KEY_SHAPE] = row->keynull[PROFILE_KEY_SHAPE];
 		}
 		row->keys[PROFILE_KEY_SKELETON] = (Datum) 0;
 		row->keynull[PROFILE_KEY_SKELETON] = true;
+		row->keys[PROFILE_KEY_SHAPE] = (Datum) 0;
+		row->keynull[PROFILE_KEY_SHAPE] = true;
 	}
 }
 

@@ -36,10 +36,11 @@ typedef enum ProfileKey
 {
 	PROFILE_KEY_USERNAME,
 	PROFILE_KEY_SKELETON,		/* only in "confusable" tenants */
+	PROFILE_KEY_SHAPE,			/* only in "confusable" tenants */
 	PROFILE_KEY_EMAIL,
 	PROFILE_KEY_PHONE,
 	PROFILE_N_KEYS
-}			ProfileKey;
+} ProfileKey;
 
 extern const char *const profile_key_columns[PROFILE_N_KEYS];
 
@@ -72,9 +73,9 @@ extern void profile_read_payload(Jsonb *payload, ProfileInput *in);
 extern void profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 								 ProfileRow *row, FieldErrors *errs);
 extern const PeRule *profile_check_string(int f, const char *s, size_t len,
-										  Datum *out, PePhone * phone);
+										  Datum *out, PePhone *phone);
 extern const PeRule *profile_check_phone_type(const TenantInfo *tenant,
-											  const PePhone * phone);
+											  const PePhone *phone);
 extern const PeRule *profile_check_attributes(Jsonb *attrs);
 extern bool profile_role_allowed(const TenantInfo *t, const char *role, size_t len);
 extern Datum profile_default_roles(const TenantInfo *tenant);

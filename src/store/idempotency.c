@@ -127,7 +127,7 @@ key_ok(const char *s, size_t len)
  */
 void
 profile_idempotency_read(ApiCall *ctx, const ProfileInput *in, const char *function,
-						 Idempotency * idem)
+						 Idempotency *idem)
 {
 	char	   *header = profile_request_header("idempotency-key");
 	char	   *payload_key = NULL;
@@ -187,7 +187,7 @@ is_key(const JsonbValue *k, const char *name)
  * NULL).
  */
 static JsonbValue *
-push_without_password(JsonbParseState **st, JsonbContainer *obj, Idempotency * idem,
+push_without_password(JsonbParseState **st, JsonbContainer *obj, Idempotency *idem,
 					  bool top)
 {
 	JsonbValue *res;
@@ -253,7 +253,7 @@ push_without_password(JsonbParseState **st, JsonbContainer *obj, Idempotency * i
  * the request holds (1, or the batch's size), for the passwords.
  */
 void
-profile_idempotency_hash(Idempotency * idem, Jsonb *payload, int items,
+profile_idempotency_hash(Idempotency *idem, Jsonb *payload, int items,
 						 const pg_uuid_t *extra)
 {
 	JsonbParseState *st = NULL;
@@ -278,7 +278,7 @@ profile_idempotency_hash(Idempotency * idem, Jsonb *payload, int items,
 }
 
 static void
-key_args(const ApiCall *ctx, const Idempotency * idem, Datum *args)
+key_args(const ApiCall *ctx, const Idempotency *idem, Datum *args)
 {
 	args[0] = Int64GetDatum(ctx->tenant->id);
 	args[1] = CStringGetTextDatum(ctx->client);
@@ -299,7 +299,7 @@ expiry(const ApiCall *ctx)
 
 /* Do the request's passwords match the Argon2id hashes kept of the first? */
 static bool
-passwords_match(const Idempotency * idem, Datum stored, bool isnull)
+passwords_match(const Idempotency *idem, Datum stored, bool isnull)
 {
 	Datum	   *hashes = NULL;
 	bool	   *nulls = NULL;
@@ -331,7 +331,7 @@ passwords_match(const Idempotency * idem, Datum stored, bool isnull)
  * request differs.  SPI must be connected.
  */
 Jsonb	   *
-profile_idempotency_claim(ApiCall *ctx, Idempotency * idem, int *status)
+profile_idempotency_claim(ApiCall *ctx, Idempotency *idem, int *status)
 {
 	Datum		args[7];
 	TimestampTz expires = expiry(ctx);
@@ -404,7 +404,7 @@ profile_idempotency_claim(ApiCall *ctx, Idempotency * idem, int *status)
  * made, made here for the others).
  */
 void
-profile_idempotency_keep(ApiCall *ctx, Idempotency * idem, Jsonb *result, int status,
+profile_idempotency_keep(ApiCall *ctx, Idempotency *idem, Jsonb *result, int status,
 						 const pg_uuid_t *ids, int n)
 {
 	Datum		args[8];

@@ -18,14 +18,14 @@ typedef struct Idempotency
 	int			n_passwords;	/* entries of the two arrays, one per item */
 	char	  **passwords;		/* the request's, NULL where none */
 	char	  **password_hashes;	/* Argon2id hashes of them, where known */
-}			Idempotency;
+} Idempotency;
 
 extern void profile_idempotency_read(ApiCall *ctx, const ProfileInput *in,
-									 const char *function, Idempotency * idem);
-extern void profile_idempotency_hash(Idempotency * idem, Jsonb *payload, int items,
+									 const char *function, Idempotency *idem);
+extern void profile_idempotency_hash(Idempotency *idem, Jsonb *payload, int items,
 									 const pg_uuid_t *extra);
-extern Jsonb *profile_idempotency_claim(ApiCall *ctx, Idempotency * idem, int *status);
-extern void profile_idempotency_keep(ApiCall *ctx, Idempotency * idem, Jsonb *result,
+extern Jsonb *profile_idempotency_claim(ApiCall *ctx, Idempotency *idem, int *status);
+extern void profile_idempotency_keep(ApiCall *ctx, Idempotency *idem, Jsonb *result,
 									 int status, const pg_uuid_t *ids, int n);
 extern void profile_idempotency_forget(int64 tenant_id, const pg_uuid_t *profile_id);
 extern int64 profile_idempotency_purge(int64 tenant_id, TimestampTz now, int64 max);

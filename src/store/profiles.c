@@ -69,9 +69,10 @@ static SavedPlan find_username_plan = {
 	"SELECT * FROM profile_data.profiles"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 	" AND (username_key OPERATOR(pg_catalog.=) $2"
-	"      OR username_skeleton OPERATOR(pg_catalog.=) $3)"
-	" LIMIT 2",
-	3, {INT8OID, TEXTOID, TEXTOID}
+	"      OR username_skeleton OPERATOR(pg_catalog.=) $3"
+	"      OR username_shape OPERATOR(pg_catalog.=) $4)"
+	" LIMIT 3",
+	4, {INT8OID, TEXTOID, TEXTOID, TEXTOID}
 };
 
 static SavedPlan find_email_plan = {
@@ -126,17 +127,20 @@ static SavedPlan probe_plan = {
 	"SELECT"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 	"   AND username_key OPERATOR(pg_catalog.=) $2"
-	"   AND ($6 IS NULL OR id OPERATOR(pg_catalog.<>) $6)),"
+	"   AND ($7 IS NULL OR id OPERATOR(pg_catalog.<>) $7)),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 	"   AND username_skeleton OPERATOR(pg_catalog.=) $3"
-	"   AND ($6 IS NULL OR id OPERATOR(pg_catalog.<>) $6)),"
+	"   AND ($7 IS NULL OR id OPERATOR(pg_catalog.<>) $7)),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-	"   AND email_key OPERATOR(pg_catalog.=) $4"
-	"   AND ($6 IS NULL OR id OPERATOR(pg_catalog.<>) $6)),"
+	"   AND username_shape OPERATOR(pg_catalog.=) $4"
+	"   AND ($7 IS NULL OR id OPERATOR(pg_catalog.<>) $7)),"
 	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
-	"   AND phone_key OPERATOR(pg_catalog.=) $5"
-	"   AND ($6 IS NULL OR id OPERATOR(pg_catalog.<>) $6))",
-	6, {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}
+	"   AND email_key OPERATOR(pg_catalog.=) $5"
+	"   AND ($7 IS NULL OR id OPERATOR(pg_catalog.<>) $7)),"
+	" EXISTS (SELECT FROM profile_data.profiles WHERE tenant_id OPERATOR(pg_catalog.=) $1"
+	"   AND phone_key OPERATOR(pg_catalog.=) $6"
+	"   AND ($7 IS NULL OR id OPERATOR(pg_catalog.<>) $7))",
+	7, {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}
 };
 
 /*
@@ -159,21 +163,45 @@ static SavedPlan claim_id_plan = {
  * part; they stay listed in profile_data.identity_conflicts.
  */
 static SavedPlan skeleton_groups_plan = {
-	"SELECT pg_catalog.array_to_string("
-	"   pg_catalog.array_agg(id ORDER BY created_at, id), ', ')"
+	"SELECT ids FROM ("
+	" SELECT pg_catalog.array_to_string("
+	"   pg_catalog.array_agg(id ORDER BY created_at, id), ', ') AS ids,"
+	"   pg_catalog.min(created_at) AS first"
 	"  FROM profile_data.profiles"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND username_key IS NOT NULL"
 	" GROUP BY profile_data.username_skeleton(username_key)"
 	" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1"
-	" ORDER BY pg_catalog.min(created_at)"
+	" UNION"
+	" SELECT pg_catalog.array_to_string("
+	"   pg_catalog.array_agg(id ORDER BY created_at, id), ', '),"
+	"   pg_catalog.min(created_at)"
+	"  FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND username_key IS NOT NULL"
+	" GROUP BY profile_data.username_shape(username)"
+	" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) g"
+	" ORDER BY first, ids"
 	" LIMIT $2",
 	2, {INT8OID, INT4OID}
 };
 
+/*
+ * The tenant whose usernames profile_rekey_usernames is rekeying: the row
+ * trigger skips its uniqueness probe for them (the switch checked the
+ * whole tenant first, the unique indexes hold anyway), which would cost a
+ * probe of the tenant per row.
+ */
+static int64 rekeying_tenant = -1;
+
+bool
+profile_rekeying(int64 tenant_id)
+{
+	return rekeying_tenant == tenant_id;
+}
+
 /* Every username of a tenant again, so that the row trigger rekeys it. */
 static SavedPlan rekey_usernames_plan = {
 	"UPDATE profile_data.profiles SET username = username"
-	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND username IS NOT NULL",
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND username_key IS NOT NULL",
 	1, {INT8OID}
 };
 
@@ -408,6 +436,7 @@ profile_taken_field(int64 tenant_id, const ProfileRow *row,
 	static const char *const fields[PROFILE_N_KEYS] = {
 		[PROFILE_KEY_USERNAME] = "username",
 		[PROFILE_KEY_SKELETON] = "username",
+		[PROFILE_KEY_SHAPE] = "username",
 		[PROFILE_KEY_EMAIL] = "email",
 		[PROFILE_KEY_PHONE] = "mobile_phone_number",
 	};
@@ -473,7 +502,7 @@ profile_reclaim_keys(int64 tenant_id, ProfileRow *row)
 	{
 		ProfileRow	probe;
 
-		if (k == PROFILE_KEY_SKELETON || row->reclaim_null[k])
+		if (k == PROFILE_KEY_SKELETON || k == PROFILE_KEY_SHAPE || row->reclaim_null[k])
 			continue;
 		memset(&probe, 0, sizeof(probe));
 		for (int j = 0; j < PROFILE_N_KEYS; j++)
@@ -484,6 +513,8 @@ profile_reclaim_keys(int64 tenant_id, ProfileRow *row)
 		{
 			probe.keys[PROFILE_KEY_SKELETON] = row->reclaim[PROFILE_KEY_SKELETON];
 			probe.keynull[PROFILE_KEY_SKELETON] = row->reclaim_null[PROFILE_KEY_SKELETON];
+			probe.keys[PROFILE_KEY_SHAPE] = row->reclaim[PROFILE_KEY_SHAPE];
+			probe.keynull[PROFILE_KEY_SHAPE] = row->reclaim_null[PROFILE_KEY_SHAPE];
 		}
 		if (profile_taken_field(tenant_id, &probe, &row->id) != NULL)
 			continue;
@@ -493,6 +524,8 @@ profile_reclaim_keys(int64 tenant_id, ProfileRow *row)
 		{
 			row->keys[PROFILE_KEY_SKELETON] = probe.keys[PROFILE_KEY_SKELETON];
 			row->keynull[PROFILE_KEY_SKELETON] = probe.keynull[PROFILE_KEY_SKELETON];
+			row->keys[PROFILE_KEY_SHAPE] = probe.keys[PROFILE_KEY_SHAPE];
+			row->keynull[PROFILE_KEY_SHAPE] = probe.keynull[PROFILE_KEY_SHAPE];
 		}
 	}
 }
@@ -551,7 +584,16 @@ profile_rekey_usernames(int64 tenant_id)
 {
 	Datum		arg = Int64GetDatum(tenant_id);
 
-	profile_exec_latest(&rekey_usernames_plan, &arg, NULL, false, 0);
+	rekeying_tenant = tenant_id;
+	PG_TRY();
+	{
+		profile_exec_latest(&rekey_usernames_plan, &arg, NULL, false, 0);
+	}
+	PG_FINALLY();
+	{
+		rekeying_tenant = -1;
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -704,10 +746,10 @@ profile_read(int64 tenant_id, const pg_uuid_t *id, ProfileRow *row)
  */
 bool
 profile_find_by_key(int64 tenant_id, ProfileKey kind, Datum key, Datum skeleton,
-					bool has_skeleton, ProfileRow *row)
+					Datum shape, bool has_skeleton, ProfileRow *row)
 {
-	Datum		args[3];
-	char		nulls[3] = {' ', ' ', ' '};
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
 	SavedPlan  *plan;
 
 	args[0] = Int64GetDatum(tenant_id);
@@ -718,6 +760,8 @@ profile_find_by_key(int64 tenant_id, ProfileKey kind, Datum key, Datum skeleton,
 			plan = &find_username_plan;
 			args[2] = skeleton;
 			nulls[2] = has_skeleton ? ' ' : 'n';
+			args[3] = shape;
+			nulls[3] = has_skeleton ? ' ' : 'n';
 			break;
 		case PROFILE_KEY_EMAIL:
 			plan = &find_email_plan;
@@ -728,7 +772,7 @@ profile_find_by_key(int64 tenant_id, ProfileKey kind, Datum key, Datum skeleton,
 		default:
 			elog(ERROR, "profile_find_by_key: no lookup by key %d", (int) kind);
 	}
-	profile_exec(plan, args, nulls, true, 2);
+	profile_exec(plan, args, nulls, true, 3);
 	if (SPI_processed == 0)
 		return false;
 	/* a key and a skeleton of two profiles: the key's is the one */

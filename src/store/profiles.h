@@ -25,12 +25,14 @@ extern bool profile_select_for_update(int64 tenant_id, const pg_uuid_t *id,
 									  ProfileRow *row);
 extern int	profile_skeleton_groups(int64 tenant_id, char **groups, int max);
 extern void profile_rekey_usernames(int64 tenant_id);
+extern bool profile_rekeying(int64 tenant_id);
 extern void profile_update_row(const ApiCall *ctx, const ProfileRow *row);
 extern bool profile_id_tenant(const pg_uuid_t *id, int64 *tenant_id, bool *erased,
 							  bool fresh);
 extern bool profile_read(int64 tenant_id, const pg_uuid_t *id, ProfileRow *row);
 extern bool profile_find_by_key(int64 tenant_id, ProfileKey kind, Datum key,
-								Datum skeleton, bool has_skeleton, ProfileRow *row);
+								Datum skeleton, Datum shape, bool has_skeleton,
+								ProfileRow *row);
 extern void profile_delete_row(const ApiCall *ctx, const ProfileRow *row, bool erasing);
 extern void profile_mark_erased(int64 tenant_id, const pg_uuid_t *id, TimestampTz now);
 

@@ -49,6 +49,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		(void) pe_username_check(s, size, &u);
 	}
+	{
+		/* the keys of any text: idempotent where they exist */
+		size_t		cap = size * 18 * 3 + 64;
+		char	   *key = malloc(cap);
+		char	   *again = malloc(cap);
+		char	   *skeleton = malloc(cap * 2);
+		int			n = pe_username_key(s, size, key, cap);
+
+		if (n >= 0 && (pe_username_key(key, (size_t) n, again, cap) != n ||
+					   memcmp(key, again, (size_t) n) != 0))
+			abort();
+		if (n >= 0)
+			(void) pe_username_skeleton(key, (size_t) n, skeleton, cap * 2);
+		(void) pe_username_shape(s, size, skeleton, cap * 2);
+		free(key);
+		free(again);
+		free(skeleton);
+	}
 	(void) pe_check_password(s, size);
 	for (int f = 0; f < PE_F__COUNT; f++)
 		if (pe_fields[f].type == PE_T_TEXT)

@@ -108,8 +108,9 @@ my @turkish = (
 	[ 'admin_1', 'admin2@example.com' ],
 	[ 'STRASSE_1', 'strasse1@example.com' ],
 	[ "stra\x{df}e_1", 'strasse2@example.com' ],
-	[ "jos\x{e9}_1", 'jose1@example.com' ],
-	[ "jose\x{301}_1", 'jose2@example.com' ],
+	# the NFD one collides twice: username and phone
+	[ "jos\x{e9}_1", 'jose1@example.com', '+49 40 1234567' ],
+	[ "jose\x{301}_1", 'jose2@example.com', '+49 (0)40 1234567' ],
 	[ "mal\x{200b}lory_1", 'mallory1@example.com' ],
 	[ 'mallory_1', 'mallory2@example.com' ],
 	[ "p\x{430}ypal_1", 'paypal@example.com' ],
@@ -186,8 +187,10 @@ is($listed, join("\n",
 	"tr email unique: irmak_1 irmak_2",
 	"tr id unique: unique_1",
 	"tr mobile_phone_number canonical: phone_1",
+	"tr mobile_phone_number canonical: jose\x{301}_1",
 	"tr mobile_phone_number invalid: phone_3",
 	"tr mobile_phone_number unique: phone_1 phone_2",
+	"tr mobile_phone_number unique: jos\x{e9}_1 jose\x{301}_1",
 	"tr username format: mal\x{200b}lory_1",
 	"tr username mixed_script: p\x{430}ypal_1",
 	"tr username nfc: jose\x{301}_1",
@@ -215,6 +218,14 @@ utf8::decode($listed);
 unlike($listed, qr/ADMIN_1|STRASSE_1/, 'resolved groups leave the view');
 is($node->safe_psql('turkish', qq{SELECT username_key FROM profile_data.profiles WHERE username = 'stra\xc3\x9fe_1'}),
 	'strasse_1', 'the survivor of a group got its key');
+# a switch to confusable usernames leaves the rows still listed out (they
+# hold no key, so no skeleton either)
+is($node->safe_psql('turkish', q{SELECT profile.alter_tenant('tr', '{"username_uniqueness": "confusable"}')->'settings'->>'username_uniqueness'}),
+	'confusable', 'a tenant with listed rows switches to confusable usernames');
+is($node->safe_psql('turkish', q{SELECT count(*) FILTER (WHERE username_key IS NULL AND username_skeleton IS NOT NULL)
+	|| ' ' || count(*) FILTER (WHERE username_key IS NOT NULL AND username_shape IS NULL)
+	FROM profile_data.profiles p JOIN profile_data.tenants t ON t.id = p.tenant_id WHERE t.name = 'tr' AND username IS NOT NULL}),
+	'0 0', 'keyed usernames got their skeletons, listed ones none');
 
 # what 1.0 made still works
 is($node->safe_psql('postgres', qq{SELECT profile.update_profile('$p1',

@@ -91,7 +91,7 @@ test_key_table(void)
 
 /* a username's verdict, and its key when it passes */
 static const char *
-uname(const char *s, PeUsername * u)
+uname(const char *s, PeUsername *u)
 {
 	const PeRule *r = pe_username_check(s, strlen(s), u);
 
