@@ -36,6 +36,7 @@ OBJS = \
 	src/store/verification.o \
 	src/api/admin.o \
 	src/api/create.o \
+	src/api/distribute.o \
 	src/api/identity.o \
 	src/api/lifecycle.o \
 	src/api/legacy.o \
@@ -64,7 +65,7 @@ endif
 
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = install admin principal contract fields email phone uniqueness identity \
-	register lifecycle batch idempotency trail chain \
+	register lifecycle batch idempotency trail marks chain \
 	onboard verification privileges security malformed limits postgrest ratelimit errors seeds audit cleanup
 # Each file starts from a fresh extension (test/fresh.sql), so one can run
 # alone: make installcheck REGRESS=fields.  pg_regress and

@@ -432,6 +432,30 @@ COMMENT ON FUNCTION profile.create_tenant(text, jsonb) IS $$Create a tenant
 name: 1 to 64 of a-z, 0-9, . _ -.  settings: any of enabled, required_contract, complete_fields, incomplete_profiles, wizard_url, verification, verification_ttl, verification_url, default_roles, allowed_roles, rate_limit, username_uniqueness, phone_types, idempotency_ttl; unknown keys and wrong types are rejected.$$;
 
 ----------------------------------------------------------------------------
+-- Scale-out (1.1): row marks, so that the row triggers know an API call's
+-- rows wherever they fire (in the calling backend, or on the Citus worker
+-- holding the row's shard); profile.distribute() (README, "Scaling out
+-- with Citus").
+----------------------------------------------------------------------------
+
+ALTER TABLE profile_data.profiles ADD COLUMN api_mark text;
+COMMENT ON COLUMN profile_data.profiles.api_mark IS 'Always null when stored: an API call writes its client and trace id here, and the row trigger takes them off the row (src/audit/audit.c, "Marks"); only the owner of profile_data may write it';
+ALTER TABLE profile_data.profiles ADD CONSTRAINT profiles_api_mark_taken CHECK (api_mark IS NULL);
+
+-- deletions too: the trigger forgets a mark a direct DELETE does not carry
+DROP TRIGGER check_row ON profile_data.profiles;
+CREATE TRIGGER check_row BEFORE INSERT OR UPDATE OR DELETE ON profile_data.profiles
+	FOR EACH ROW EXECUTE FUNCTION profile_data.check_profile_row();
+
+CREATE FUNCTION profile.distribute() RETURNS jsonb
+	LANGUAGE C VOLATILE PARALLEL UNSAFE
+	AS 'MODULE_PATHNAME', 'distribute';
+COMMENT ON FUNCTION profile.distribute() IS $$Distribute the tables on a Citus cluster
+
+Run by a superuser on the coordinator, after CREATE EXTENSION citus and CREATE EXTENSION profile_ext (on every node).  Per-tenant tables are distributed by tenant_id, colocated with profiles; profile_ids by id; the others become reference tables.  Run it again after adding workers.  Reports what it did.$$;
+REVOKE ALL ON FUNCTION profile.distribute() FROM PUBLIC;
+
+----------------------------------------------------------------------------
 -- Privileges of the functions this update adds: none for PUBLIC; the
 -- roles marked earlier get what grant_admin and grant_api give.
 ----------------------------------------------------------------------------

@@ -30,4 +30,12 @@
 #define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
+/* 16 folded the per-class owner checks into object_ownercheck. */
+#if PG_VERSION_NUM >= 160000
+#define profile_rel_ownercheck(relid, role) \
+	object_ownercheck(RelationRelationId, (relid), (role))
+#else
+#define profile_rel_ownercheck(relid, role) pg_class_ownercheck((relid), (role))
+#endif
+
 #endif							/* PROFILE_COMPAT_H */

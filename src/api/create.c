@@ -113,7 +113,7 @@ create_profile_internal(Jsonb *payload)
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
-	if (!profile_insert_row(&ctx, &row, true))
+	if (!profile_insert_row(&ctx, &row))
 		profile_raise_if_taken(&ctx.trace_id, row.tenant_id, &row, NULL, "id");
 	if (!profile_claim_id(&row.id, row.tenant_id, ctx.now))
 		profile_raise_taken(&ctx.trace_id, "id");
@@ -384,8 +384,7 @@ create_profiles_internal(Jsonb *payload)
 	{
 		int			nev = 0;
 
-		profile_audit_set_batch(&ctx.trace_id, ctx.client, ctx.tenant->id, ids, ready);
-		profile_insert_rows(rows, ready, inserted, docs);
+		profile_insert_rows(&ctx, rows, ready, inserted, docs);
 		for (int r = 0; r < ready; r++)
 		{
 			BatchItem  *b = (BatchItem *) ((char *) rows[r] - offsetof(BatchItem, row));

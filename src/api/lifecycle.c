@@ -314,8 +314,7 @@ erase_body(FunctionCallInfo fcinfo)
 	else
 	{
 		/* deleted earlier: its events and mails may still hold its values */
-		profile_audit_set_context(&ctx.trace_id, ctx.client, ctx.tenant->id, id, false);
-		profile_audit_set_erasing();
+		profile_audit_set_context(ctx.tenant->id, id);
 		profile_forget_verifications(ctx.tenant->id, id);
 	}
 

@@ -378,7 +378,7 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	profile_identity_keys(&row, ctx.tenant);
 	/* the id, claimed first: of two tenants registering it at once, one wins */
 	if (!profile_claim_id(&row.id, row.tenant_id, ctx.now) ||
-		!profile_insert_row(&ctx, &row, false))
+		!profile_insert_row(&ctx, &row))
 		profile_raise_taken(&ctx.trace_id, "id");
 
 	/* the SDK's events, then the registration itself */

@@ -14,18 +14,25 @@
  * Rules of a request rather than of a row (contact_required,
  * complete_fields) are the API's alone.
  *
- * A row the API call in progress is writing has passed all of this
- * already, and is let through untouched.  The uniqueness probe here is a
- * courtesy for a clear error; the unique indexes remain the guarantee
- * (a concurrent duplicate gets their unique_violation, SQLSTATE 23505 too).
+ * A row an API call writes has passed all of this already: it carries the
+ * call's mark in api_mark (audit/audit.c, "Marks"), which is taken off
+ * the row here and kept for the audit trigger; the row is let through
+ * otherwise untouched.  Only the owner of profile_data may mark a row.
+ * A write without a mark drops a mark an earlier write left; a deletion
+ * keeps only the mark of the call deleting the row.  The uniqueness probe
+ * here is a courtesy for a clear error; the unique indexes remain the
+ * guarantee (a concurrent duplicate gets their unique_violation, SQLSTATE
+ * 23505 too).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -34,6 +41,7 @@
 #include "audit/audit.h"
 #include "base/crypto.h"
 #include "catalog/cache.h"
+#include "compat.h"
 #include "core/pe_validate.h"
 #include "model/fields.h"
 #include "store/profiles.h"
@@ -97,11 +105,81 @@ column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, int attno)
 		(!oldnull && !datum_image_eq(o, n, att->attbyval, att->attlen));
 }
 
+/*
+ * A row's mark, if it has one: taken off the row (*tup becomes a copy
+ * without it) and kept for the transaction.  true if it had one.
+ */
+static bool
+take_mark(Relation rel, HeapTuple *tup, int64 tenant_id, const pg_uuid_t *id)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			attno = SPI_fnumber(desc, "api_mark");
+	bool		isnull;
+	Datum		d;
+	Datum	   *vals;
+	bool	   *nulls;
+	bool	   *repl;
+
+	if (attno <= 0)
+		return false;			/* 1.0's table, during the update */
+	d = heap_getattr(*tup, attno, desc, &isnull);
+	if (isnull)
+	{
+		profile_audit_drop_mark(tenant_id, id);
+		return false;
+	}
+	if (!profile_rel_ownercheck(RelationGetRelid(rel), GetUserId()))
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("only the owner of table \"profile_data.profiles\" may set column \"api_mark\""),
+				errdetail("The column is the API's."));
+	if (!profile_audit_take_mark(tenant_id, id, TextDatumGetCString(d)))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid value in column \"api_mark\""),
+				errdetail("The column is the API's."));
+	vals = palloc0(sizeof(Datum) * desc->natts);
+	nulls = palloc0(sizeof(bool) * desc->natts);
+	repl = palloc0(sizeof(bool) * desc->natts);
+	nulls[attno - 1] = true;
+	repl[attno - 1] = true;
+	*tup = heap_modify_tuple(*tup, desc, vals, nulls, repl);
+	return true;
+}
+
+/*
+ * A deletion: the row keeps the mark of the call that deletes it (set by
+ * the statement before, AUDIT_MARK_DELETING), and no other.
+ */
+static void
+check_deletion(HeapTuple tup, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d;
+	int64		tenant_id;
+	pg_uuid_t	id;
+	const char *client;
+	const pg_uuid_t *trace_id;
+	int			flags;
+
+	d = heap_getattr(tup, SPI_fnumber(desc, "tenant_id"), desc, &isnull);
+	if (isnull)
+		return;
+	tenant_id = DatumGetInt64(d);
+	d = heap_getattr(tup, SPI_fnumber(desc, "id"), desc, &isnull);
+	if (isnull)
+		return;
+	id = *DatumGetUUIDP(d);
+	if (profile_audit_marked(tenant_id, &id, &client, &trace_id, &flags) &&
+		!(flags & AUDIT_MARK_DELETING))
+		profile_audit_drop_mark(tenant_id, &id);
+}
+
 PG_FUNCTION_INFO_V1(check_profile_row);
 
 /*
- * profile_data.check_profile_row(): BEFORE INSERT OR UPDATE FOR EACH ROW on
- * profile_data.profiles.
+ * profile_data.check_profile_row(): BEFORE INSERT OR UPDATE OR DELETE FOR
+ * EACH ROW on profile_data.profiles.
  */
 Datum
 check_profile_row(PG_FUNCTION_ARGS)
@@ -128,6 +206,11 @@ check_profile_row(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "check_profile_row: must be fired BEFORE ... FOR EACH ROW");
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+	{
+		check_deletion(td->tg_trigtuple, RelationGetDescr(td->tg_relation));
+		return PointerGetDatum(td->tg_trigtuple);
+	}
 	update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	tup = update ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
@@ -141,8 +224,8 @@ check_profile_row(PG_FUNCTION_ARGS)
 		return PointerGetDatum(tup);
 	id = *DatumGetUUIDP(d);
 
-	/* the API checked this very row already */
-	if (profile_audit_context_matches(tenant_id, &id))
+	/* an API call checked this very row already */
+	if (take_mark(td->tg_relation, &tup, tenant_id, &id))
 		return PointerGetDatum(tup);
 
 	profile_uuid_v4(&trace_id);

@@ -33,19 +33,32 @@
 
 #define MAX_CLAIM 10000			/* mails one claim hands out at most */
 
-static SavedPlan token_lookup_plan = {
-	"SELECT tenant_id, id, profile_id, client, expires_at,"
-	" used_at IS NOT NULL OR revoked_at IS NOT NULL"
-	" FROM profile_data.verification_tokens WHERE token_hash OPERATOR(pg_catalog.=) $1"
-	" FOR UPDATE",
+/*
+ * A token is found by its hash in two steps: its tenant (on Citus, a look
+ * at every shard, since the hash names no tenant), then the row, locked,
+ * in that tenant (one shard: Citus locks rows of one shard only).
+ */
+static SavedPlan token_tenant_plan = {
+	"SELECT tenant_id FROM profile_data.verification_tokens"
+	" WHERE token_hash OPERATOR(pg_catalog.=) $1",
 	1, {BYTEAOID}
 };
 
+static SavedPlan token_lookup_plan = {
+	"SELECT tenant_id, id, profile_id, client, expires_at,"
+	" used_at IS NOT NULL OR revoked_at IS NOT NULL"
+	" FROM profile_data.verification_tokens WHERE tenant_id OPERATOR(pg_catalog.=) $2"
+	" AND token_hash OPERATOR(pg_catalog.=) $1"
+	" FOR UPDATE",
+	2, {BYTEAOID, INT8OID}
+};
+
 static SavedPlan verify_plan = {
-	"UPDATE profile_data.profiles SET verified = true, enabled = true, updated_at = $3"
+	"UPDATE profile_data.profiles SET verified = true, enabled = true, updated_at = $3,"
+	" api_mark = $4"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
 	" RETURNING *",
-	3, {INT8OID, UUIDOID, TIMESTAMPTZOID}
+	4, {INT8OID, UUIDOID, TIMESTAMPTZOID, TEXTOID}
 };
 
 static SavedPlan use_token_plan = {
@@ -61,11 +74,37 @@ static SavedPlan claim_plan = {
 	1, {INT8OID}
 };
 
+/*
+ * On Citus, where rows of several shards cannot be locked in one
+ * statement: the tenants with pending mails, then each tenant's.
+ */
+static SavedPlan pending_tenants_plan = {
+	"SELECT tenant_id FROM profile_data.verification_outbox WHERE sent_at IS NULL"
+	" GROUP BY tenant_id ORDER BY pg_catalog.min(id)",
+	0, {InvalidOid}
+};
+
+static SavedPlan claim_tenant_plan = {
+	"SELECT " OUTBOX_COLUMNS
+	" FROM profile_data.verification_outbox WHERE tenant_id OPERATOR(pg_catalog.=) $2"
+	" AND sent_at IS NULL"
+	" ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+	2, {INT8OID, INT8OID}
+};
+
+/* a mail by its id: its tenant first, as for tokens */
+static SavedPlan outbox_tenant_plan = {
+	"SELECT tenant_id FROM profile_data.verification_outbox"
+	" WHERE id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
 static SavedPlan outbox_row_plan = {
 	"SELECT " OUTBOX_COLUMNS
-	" FROM profile_data.verification_outbox WHERE id OPERATOR(pg_catalog.=) $1"
+	" FROM profile_data.verification_outbox WHERE tenant_id OPERATOR(pg_catalog.=) $2"
+	" AND id OPERATOR(pg_catalog.=) $1"
 	" FOR UPDATE",
-	1, {INT8OID}
+	2, {INT8OID, INT8OID}
 };
 
 static SavedPlan mark_sent_plan = {
@@ -81,7 +120,7 @@ verify_internal(text *token)
 	ApiCall		ctx;
 	const char *tok = VARDATA_ANY(token);
 	size_t		len = VARSIZE_ANY_EXHDR(token);
-	Datum		args[3];
+	Datum		args[4];
 	bool		isnull;
 	int64		tenant_id;
 	int64		token_id;
@@ -97,6 +136,11 @@ verify_internal(text *token)
 					  "verification token is unknown, used or expired");
 
 	args[0] = PointerGetDatum(profile_token_hash(tok, len));
+	profile_exec(&token_tenant_plan, args, NULL, false, 1);
+	if (SPI_processed == 0)
+		profile_raise(PE_E_VERIFICATION_INVALID, &ctx.trace_id, NULL, NULL,
+					  "verification token is unknown, used or expired");
+	args[1] = profile_spi_required(0, 1, "verification_tokens");
 	profile_exec(&token_lookup_plan, args, NULL, false, 1);
 	if (SPI_processed == 0)
 		profile_raise(PE_E_VERIFICATION_INVALID, &ctx.trace_id, NULL, NULL,
@@ -124,7 +168,8 @@ verify_internal(text *token)
 	args[0] = Int64GetDatum(tenant_id);
 	args[1] = UUIDPGetDatum(&profile_id);
 	args[2] = TimestampTzGetDatum(ctx.now);
-	profile_audit_set_context(&ctx.trace_id, ctx.client, tenant_id, &profile_id, false);
+	args[3] = CStringGetTextDatum(profile_audit_mark(&ctx.trace_id, ctx.client, 0));
+	profile_audit_set_context(tenant_id, &profile_id);
 	profile_exec(&verify_plan, args, NULL, false, 0);
 	profile_audit_clear_context();
 	if (SPI_processed == 0)
@@ -163,6 +208,46 @@ verify_profile(PG_FUNCTION_ARGS)
 	PG_RETURN_JSONB_P(profile_api_call(fcinfo, verify_body));
 }
 
+static int
+outbox_id_cmp(const void *a, const void *b)
+{
+	int64		x = ((const OutboxRow *) a)->id;
+	int64		y = ((const OutboxRow *) b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Claim up to max pending mails tenant by tenant (Citus), oldest tenant
+ * first; into rows, in id order.  How many.
+ */
+static uint64
+claim_by_tenant(int32 max, OutboxRow *rows)
+{
+	uint64		ntenants;
+	Datum	   *tenants;
+	uint64		n = 0;
+
+	profile_exec(&pending_tenants_plan, NULL, NULL, false, 0);
+	ntenants = SPI_processed;
+	tenants = palloc(sizeof(Datum) * Max(ntenants, 1));
+	for (uint64 t = 0; t < ntenants; t++)
+		tenants[t] = profile_spi_required(t, 1, "verification_outbox");
+	for (uint64 t = 0; t < ntenants && n < (uint64) max; t++)
+	{
+		Datum		args[2];
+
+		CHECK_FOR_INTERRUPTS();
+		args[0] = Int64GetDatum(max - (int64) n);
+		args[1] = tenants[t];
+		profile_exec(&claim_tenant_plan, args, NULL, false, 0);
+		for (uint64 i = 0; i < SPI_processed; i++)
+			profile_read_outbox_row(i, &rows[n++]);
+	}
+	qsort(rows, n, sizeof(OutboxRow), outbox_id_cmp);
+	return n;
+}
+
 PG_FUNCTION_INFO_V1(claim_verification_mails);
 
 /*
@@ -194,13 +279,18 @@ claim_verification_mails(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC | MAT_SRF_BLESS);
 
 	profile_begin_as_owner(&owner);
-	arg = Int64GetDatum(max_mails);
-	profile_exec(&claim_plan, &arg, NULL, false, 0);
-	n = SPI_processed;
-	rows = palloc(sizeof(OutboxRow) * Max(n, 1));
-	mails = palloc(sizeof(Datum) * Max(n, 1));
-	for (uint64 i = 0; i < n; i++)
-		profile_read_outbox_row(i, &rows[i]);
+	rows = palloc(sizeof(OutboxRow) * max_mails);
+	mails = palloc(sizeof(Datum) * max_mails);
+	if (!profile_citus())
+	{
+		arg = Int64GetDatum(max_mails);
+		profile_exec(&claim_plan, &arg, NULL, false, 0);
+		n = SPI_processed;
+		for (uint64 i = 0; i < n; i++)
+			profile_read_outbox_row(i, &rows[i]);
+	}
+	else
+		n = claim_by_tenant(max_mails, rows);
 	for (uint64 i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -261,7 +351,15 @@ resend_verification(PG_FUNCTION_ARGS)
 	Jsonb	   *result;
 
 	profile_begin_as_owner(&owner);
-	profile_exec(&outbox_row_plan, &arg, NULL, false, 1);
+	profile_exec(&outbox_tenant_plan, &arg, NULL, false, 1);
+	if (SPI_processed > 0)
+	{
+		Datum		args[2];
+
+		args[0] = arg;
+		args[1] = profile_spi_required(0, 1, "verification_outbox");
+		profile_exec(&outbox_row_plan, args, NULL, false, 1);
+	}
 	if (SPI_processed == 0)
 	{
 		profile_uuid_v4(&trace_id);

@@ -8,12 +8,27 @@
  * direct INSERT, UPDATE, DELETE or COPY -- fires the audit trigger
  * (audit/trigger.c), which appends an event here.
  *
- * Context.  An API call announces itself with profile_audit_set_context
- * (tenant, profile id, client, trace id) before it writes; the trigger
- * uses that context only for the very row it names, and a
- * (sub)transaction abort drops a context set inside it, so a context left
- * by a failed call is never attached to another write.  A direct write is
+ * Marks.  An API call writes its rows with the column api_mark set to a
+ * mark (profile_audit_mark: its client, trace id and what the triggers
+ * should leave to it).  The row trigger (api/rowcheck.c) takes the mark
+ * off the row -- a stored row never holds one -- and keeps it for the
+ * transaction, by tenant and profile id (profile_audit_take_mark); the
+ * audit trigger then records the row's event with the call's client and
+ * trace id, or nothing where the call records its events itself
+ * (create_profiles) or erases the profile.  The mark travels with the
+ * row, so this works wherever the triggers fire: in the backend of the
+ * call, or on the Citus worker that holds the row's shard.  A write
+ * without a mark is a direct write: checked by the row trigger and
  * recorded with the database role as its client and a fresh trace id.
+ * The trigger takes a mark only from the owner of profile_data, who could
+ * as well disable the triggers: a forged mark gives nobody anything.  A
+ * later write without a mark drops the row's mark, and so does the abort
+ * of the (sub)transaction that took it.
+ *
+ * Context.  An API call that appends events itself announces the profile
+ * with profile_audit_set_context, so that a second event of the call
+ * finds the chain's head without a probe.  A (sub)transaction abort
+ * drops it.
  *
  * Chains.  Each profile's events form a hash chain: chain_seq 1, 2, 3 ...
  * and hash = SHA-256(prev_hash, canonical content) (src/chain.c).  Writers
@@ -33,6 +48,7 @@
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -40,6 +56,8 @@
 #include "audit/audit.h"
 #include "audit/chain.h"
 #include "base/crypto.h"
+#include "base/json.h"
+#include "core/pe_validate.h"
 
 typedef struct AuditContext
 {
@@ -47,11 +65,6 @@ typedef struct AuditContext
 	int			nestlevel;		/* the (sub)transaction that set it */
 	int64		tenant_id;
 	pg_uuid_t	profile_id;
-	pg_uuid_t	trace_id;
-	char		client[NAMEDATALEN * 2];
-	bool		erasing;		/* erase_profile: the row's content goes */
-	int			n_batch;		/* > 0: a batch of new profiles, ids below */
-	pg_uuid_t  *batch_ids;		/* sorted; in TopTransactionContext */
 	bool		head_known;		/* head_seq/head_hash are the chain's head */
 	int32		head_seq;		/* 0: no event yet */
 	uint8		head_hash[PROFILE_HASH_LEN];
@@ -59,87 +72,160 @@ typedef struct AuditContext
 
 static AuditContext audit_ctx;
 
+/* The marks taken off rows in this transaction (see "Marks"). */
+typedef struct MarkKey
+{
+	int64		tenant_id;
+	pg_uuid_t	profile_id;
+} MarkKey;
+
+typedef struct MarkEntry
+{
+	MarkKey		key;
+	pg_uuid_t	trace_id;
+	int			flags;
+	SubTransactionId subid;		/* taken in; its abort drops the mark */
+	char		client[NAMEDATALEN * 2];
+} MarkEntry;
+
+static HTAB *marks = NULL;		/* in TopTransactionContext */
+
+#define MARK_VERSION "pm1"
+
 /*
- * An API call is about to write the profile (tenant_id, profile_id).
- * fresh: the profile id was just made, so its chain is empty.
+ * The mark an API call writes into api_mark: version, trace id, flags and
+ * client, separated by tabs.  palloc'd.
+ */
+char *
+profile_audit_mark(const pg_uuid_t *trace_id, const char *client, int flags)
+{
+	return psprintf("%s\t%s\t%d\t%s", MARK_VERSION, profile_uuid_text(trace_id), flags,
+					client ? client : "");
+}
+
+/*
+ * Take a mark off a row of (tenant_id, profile_id): keep it for the
+ * transaction.  false if it is not a mark.
+ */
+bool
+profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id, const char *mark)
+{
+	char	   *copy = pstrdup(mark);
+	char	   *fields[4];
+	int			n = 0;
+	char	   *p = copy;
+	MarkKey		key;
+	MarkEntry  *e;
+	bool		found;
+	pg_uuid_t	trace;
+	char	   *end;
+	long		flags;
+
+	while (n < 4)
+	{
+		fields[n++] = p;
+		if (n == 4)
+			break;
+		p = strchr(p, '\t');
+		if (p == NULL)
+			return false;
+		*p++ = '\0';
+	}
+	if (strcmp(fields[0], MARK_VERSION) != 0 ||
+		!pe_parse_uuid(fields[1], strlen(fields[1]), trace.data))
+		return false;
+	flags = strtol(fields[2], &end, 10);
+	if (*end != '\0' || flags < 0 || flags > 0xff)
+		return false;
+
+	if (marks == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(MarkKey);
+		ctl.entrysize = sizeof(MarkEntry);
+		ctl.hcxt = TopTransactionContext;
+		marks = hash_create("profile_ext row marks", 16, &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.tenant_id = tenant_id;
+	key.profile_id = *profile_id;
+	e = hash_search(marks, &key, HASH_ENTER, &found);
+	e->trace_id = trace;
+	e->flags = (int) flags;
+	e->subid = GetCurrentSubTransactionId();
+	strlcpy(e->client, fields[3], sizeof(e->client));
+	return true;
+}
+
+/* A write without a mark: whatever mark the row had is not its. */
+void
+profile_audit_drop_mark(int64 tenant_id, const pg_uuid_t *profile_id)
+{
+	MarkKey		key;
+
+	if (marks == NULL)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.tenant_id = tenant_id;
+	key.profile_id = *profile_id;
+	(void) hash_search(marks, &key, HASH_REMOVE, NULL);
+}
+
+/* The mark taken off this row in this transaction, or NULL. */
+static MarkEntry *
+find_mark(int64 tenant_id, const pg_uuid_t *profile_id)
+{
+	MarkKey		key;
+
+	if (marks == NULL)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.tenant_id = tenant_id;
+	key.profile_id = *profile_id;
+	return hash_search(marks, &key, HASH_FIND, NULL);
+}
+
+/*
+ * Does an API call write this row?  *client and *trace_id: its client and
+ * trace id; *flags: AUDIT_MARK_* (what to leave to it).
+ */
+bool
+profile_audit_marked(int64 tenant_id, const pg_uuid_t *profile_id,
+					 const char **client, const pg_uuid_t **trace_id, int *flags)
+{
+	MarkEntry  *e = find_mark(tenant_id, profile_id);
+
+	if (e == NULL)
+		return false;
+	*client = e->client;
+	*trace_id = &e->trace_id;
+	*flags = e->flags;
+	return true;
+}
+
+/*
+ * An API call is about to write the profile (tenant_id, profile_id) and
+ * append events to its chain.  The head is not known yet, even for a new
+ * profile: the trigger recording its row may have run on another node.
  */
 void
-profile_audit_set_context(const pg_uuid_t *trace_id, const char *client,
-						  int64 tenant_id, const pg_uuid_t *profile_id,
-						  bool fresh)
+profile_audit_set_context(int64 tenant_id, const pg_uuid_t *profile_id)
 {
 	audit_ctx.active = true;
 	audit_ctx.nestlevel = GetCurrentTransactionNestLevel();
 	audit_ctx.tenant_id = tenant_id;
 	audit_ctx.profile_id = *profile_id;
-	audit_ctx.trace_id = *trace_id;
-	strlcpy(audit_ctx.client, client, sizeof(audit_ctx.client));
-	audit_ctx.head_known = fresh;
-	audit_ctx.head_seq = 0;
-	audit_ctx.erasing = false;
-	audit_ctx.n_batch = 0;
-}
-
-static int
-batch_id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(pg_uuid_t));
-}
-
-/*
- * An API call is about to insert the new profiles ids[0..n-1] of a tenant
- * in one statement, and records their profile.created events itself
- * (profile_audit_append_firsts): the row trigger checks none of them again
- * and the audit trigger records nothing for them.
- */
-void
-profile_audit_set_batch(const pg_uuid_t *trace_id, const char *client,
-						int64 tenant_id, const pg_uuid_t *ids, int n)
-{
-	audit_ctx.active = true;
-	audit_ctx.nestlevel = GetCurrentTransactionNestLevel();
-	audit_ctx.tenant_id = tenant_id;
-	audit_ctx.trace_id = *trace_id;
-	strlcpy(audit_ctx.client, client, sizeof(audit_ctx.client));
 	audit_ctx.head_known = false;
-	audit_ctx.erasing = false;
-	audit_ctx.batch_ids = MemoryContextAlloc(TopTransactionContext,
-											 sizeof(pg_uuid_t) * Max(n, 1));
-	memcpy(audit_ctx.batch_ids, ids, sizeof(pg_uuid_t) * n);
-	qsort(audit_ctx.batch_ids, n, sizeof(pg_uuid_t), batch_id_cmp);
-	audit_ctx.n_batch = n;
-}
-
-/* Does the API call in progress write this row's events itself? */
-bool
-profile_audit_context_writes_events(int64 tenant_id, const pg_uuid_t *profile_id)
-{
-	return audit_ctx.n_batch > 0 && profile_audit_context_matches(tenant_id, profile_id);
-}
-
-/*
- * The API call erases the profile of its context: its deletion records no
- * profile.deleted, and its events may lose their content (audit/trigger.c).
- */
-void
-profile_audit_set_erasing(void)
-{
-	Assert(audit_ctx.active);
-	audit_ctx.erasing = true;
-}
-
-/* Is the profile (tenant_id, profile_id) being erased by this call? */
-bool
-profile_audit_erasing(int64 tenant_id, const pg_uuid_t *profile_id)
-{
-	return profile_audit_context_matches(tenant_id, profile_id) && audit_ctx.erasing;
+	audit_ctx.head_seq = 0;
 }
 
 void
 profile_audit_clear_context(void)
 {
 	audit_ctx.active = false;
-	audit_ctx.n_batch = 0;
 }
 
 /* A transaction that aborts drops the context it set. */
@@ -150,9 +236,9 @@ audit_xact_callback(XactEvent event, void *arg)
 		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PREPARE)
 	{
-		/* batch ids lived in the transaction's memory */
+		/* the marks lived in the transaction's memory */
 		audit_ctx.active = false;
-		audit_ctx.n_batch = 0;
+		marks = NULL;
 	}
 }
 
@@ -161,11 +247,20 @@ static void
 audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					   SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB &&
-		audit_ctx.nestlevel >= GetCurrentTransactionNestLevel())
-	{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	if (audit_ctx.nestlevel >= GetCurrentTransactionNestLevel())
 		audit_ctx.active = false;
-		audit_ctx.n_batch = 0;
+	/* marks taken in it or in its children (later ids) */
+	if (marks != NULL)
+	{
+		HASH_SEQ_STATUS seq;
+		MarkEntry  *e;
+
+		hash_seq_init(&seq, marks);
+		while ((e = hash_seq_search(&seq)) != NULL)
+			if (e->subid >= mySubid)
+				(void) hash_search(marks, &e->key, HASH_REMOVE, NULL);
 	}
 }
 
@@ -177,27 +272,12 @@ profile_audit_init(void)
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
 }
 
-/* The client and trace id of the API call writing this row, if one is. */
-bool
-profile_audit_context_of(int64 tenant_id, const pg_uuid_t *profile_id,
-						 const char **client, const pg_uuid_t **trace_id)
-{
-	if (!profile_audit_context_matches(tenant_id, profile_id))
-		return false;
-	*client = audit_ctx.client;
-	*trace_id = &audit_ctx.trace_id;
-	return true;
-}
-
 /* Does the API call in progress write this very row? */
 bool
 profile_audit_context_matches(int64 tenant_id, const pg_uuid_t *profile_id)
 {
 	if (!audit_ctx.active || audit_ctx.tenant_id != tenant_id)
 		return false;
-	if (audit_ctx.n_batch > 0)
-		return bsearch(profile_id, audit_ctx.batch_ids, audit_ctx.n_batch,
-					   sizeof(pg_uuid_t), batch_id_cmp) != NULL;
 	return memcmp(&audit_ctx.profile_id, profile_id, sizeof(pg_uuid_t)) == 0;
 }
 

@@ -38,23 +38,25 @@ typedef struct AuditEvent
 	const uint8 *content_hash;	/* version 2, erased: the commitment kept */
 } AuditEvent;
 
+/* What a marked row's triggers leave to the API call (profile_audit_mark) */
+#define AUDIT_MARK_OWN_EVENTS	1	/* it records the row's events itself */
+#define AUDIT_MARK_ERASING		2	/* it erases the profile: no event */
+#define AUDIT_MARK_DELETING		4	/* its next statement deletes the row */
+
 extern void profile_audit_init(void);
-extern void profile_audit_set_context(const pg_uuid_t *trace_id, const char *client,
-									  int64 tenant_id, const pg_uuid_t *profile_id,
-									  bool fresh);
+extern char *profile_audit_mark(const pg_uuid_t *trace_id, const char *client, int flags);
+extern bool profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id,
+									const char *mark);
+extern void profile_audit_drop_mark(int64 tenant_id, const pg_uuid_t *profile_id);
+extern bool profile_audit_marked(int64 tenant_id, const pg_uuid_t *profile_id,
+								 const char **client, const pg_uuid_t **trace_id,
+								 int *flags);
+extern void profile_audit_set_context(int64 tenant_id, const pg_uuid_t *profile_id);
 extern void profile_audit_clear_context(void);
-extern void profile_audit_set_erasing(void);
-extern bool profile_audit_erasing(int64 tenant_id, const pg_uuid_t *profile_id);
 extern bool profile_audit_context_matches(int64 tenant_id,
 										  const pg_uuid_t *profile_id);
-extern bool profile_audit_context_of(int64 tenant_id, const pg_uuid_t *profile_id,
-									 const char **client, const pg_uuid_t **trace_id);
 extern void profile_audit_append(AuditEvent *ev);
 extern void profile_audit_append_batch(AuditEvent *evs, int n);
-extern void profile_audit_set_batch(const pg_uuid_t *trace_id, const char *client,
-									int64 tenant_id, const pg_uuid_t *ids, int n);
-extern bool profile_audit_context_writes_events(int64 tenant_id,
-												const pg_uuid_t *profile_id);
 extern void profile_audit_append_firsts(AuditEvent *evs, int n);
 
 #endif							/* PROFILE_AUDIT_H */

@@ -17,24 +17,35 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "audit/audit.h"
+#include "audit/chain.h"
 #include "audit/trigger.h"
 #include "base/crypto.h"
 #include "base/json.h"
 #include "catalog/cache.h"
+#include "compat.h"
 
 /* The columns that an audit record never shows. */
 static bool
 secret_column(const char *name)
 {
 	return strcmp(name, "password_hash") == 0;
+}
+
+/* api_mark: never stored (audit/audit.c, "Marks") */
+static bool
+mark_column(const char *name)
+{
+	return strcmp(name, "api_mark") == 0;
 }
 
 /*
@@ -73,7 +84,7 @@ profile_row_document(HeapTuple tup, TupleDesc desc)
 		Datum		d;
 
 		if (att->attisdropped || secret_column(NameStr(att->attname)) ||
-			derived_column(NameStr(att->attname)))
+			derived_column(NameStr(att->attname)) || mark_column(NameStr(att->attname)))
 			continue;
 		d = heap_getattr(tup, i + 1, desc, &isnull);
 		if (!isnull)
@@ -108,7 +119,8 @@ change_document(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc)
 					n;
 
 		/* updated_at changes with every update: no news */
-		if (att->attisdropped || strcmp(NameStr(att->attname), "updated_at") == 0)
+		if (att->attisdropped || strcmp(NameStr(att->attname), "updated_at") == 0 ||
+			mark_column(NameStr(att->attname)))
 			continue;
 		o = heap_getattr(oldtup, i + 1, desc, &onull);
 		n = heap_getattr(newtup, i + 1, desc, &nnull);
@@ -174,6 +186,7 @@ audit_profile_change(PG_FUNCTION_ARGS)
 	AuditEvent	ev;
 	pg_uuid_t	trace_id;
 	bool		isnull;
+	int			flags = 0;
 	OwnerSection owner;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
@@ -190,7 +203,7 @@ audit_profile_change(PG_FUNCTION_ARGS)
 												desc, &isnull));
 	ev.recorded_at = ev.occurred_at = GetCurrentTransactionStartTimestamp();
 	ev.source = "db";
-	if (!profile_audit_context_of(ev.tenant_id, &ev.profile_id, &ev.client, &ev.trace_id))
+	if (!profile_audit_marked(ev.tenant_id, &ev.profile_id, &ev.client, &ev.trace_id, &flags))
 	{
 		ev.client = GetUserNameFromId(GetUserId(), false);
 		profile_uuid_v4(&trace_id);
@@ -200,7 +213,7 @@ audit_profile_change(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		/* a batch of the API records its profiles' events itself */
-		if (profile_audit_context_writes_events(ev.tenant_id, &ev.profile_id))
+		if (flags & AUDIT_MARK_OWN_EVENTS)
 			return PointerGetDatum(tup);
 		ev.event = "profile.created";
 		ev.data = profile_row_document(tup, desc);
@@ -208,13 +221,16 @@ audit_profile_change(PG_FUNCTION_ARGS)
 	else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
 	{
 		/* erase_profile records profile.erased instead, without the values */
-		if (profile_audit_erasing(ev.tenant_id, &ev.profile_id))
+		if (flags & AUDIT_MARK_ERASING)
 			return PointerGetDatum(tup);
 		ev.event = "profile.deleted";
 		ev.data = profile_row_document(tup, desc);
 	}
 	else
 	{
+		/* the update that marks a row the call then deletes changes nothing */
+		if (flags & AUDIT_MARK_DELETING)
+			return PointerGetDatum(tup);
 		ev.event = (!bool_column(td->tg_trigtuple, desc, "verified") &&
 					bool_column(tup, desc, "verified")) ?
 			"profile.verified" : "profile.updated";
@@ -231,28 +247,51 @@ audit_profile_change(PG_FUNCTION_ARGS)
 }
 
 /*
- * Is an update of an audit event erase_profile removing its content?  The
- * event's profile is the one the API call is erasing; only data, salt,
- * content_hash and erased_at change; afterwards data and salt are null and
- * erased_at is set, where it was not before.
+ * The commitment an erased event keeps (chain.c, "Erasure"): for a
+ * version 2 event (it has a salt), the hash of its salt and data; a 1.0
+ * event keeps none.  false if the old row has no such commitment to keep.
  */
 static bool
-erasure_of(HeapTuple old, HeapTuple new, TupleDesc desc)
+kept_commitment(HeapTuple old, TupleDesc desc, uint8 *out, bool *v2)
 {
-	bool		isnull;
-	Datum		d;
-	int64		tenant_id;
-	pg_uuid_t	profile_id;
+	bool		nsalt,
+				ndata;
+	Datum		salt = heap_getattr(old, SPI_fnumber(desc, "salt"), desc, &nsalt);
+	Datum		data = heap_getattr(old, SPI_fnumber(desc, "data"), desc, &ndata);
+	AuditEvent	ev;
 
-	d = heap_getattr(old, SPI_fnumber(desc, "tenant_id"), desc, &isnull);
-	if (isnull)
+	*v2 = !nsalt;
+	if (nsalt)
+		return true;
+	if (ndata || VARSIZE_ANY_EXHDR(DatumGetByteaPP(salt)) != PROFILE_SALT_LEN)
 		return false;
-	tenant_id = DatumGetInt64(d);
-	d = heap_getattr(old, SPI_fnumber(desc, "profile_id"), desc, &isnull);
-	if (isnull)
-		return false;
-	profile_id = *DatumGetUUIDP(d);
-	if (!profile_audit_erasing(tenant_id, &profile_id))
+	memset(&ev, 0, sizeof(ev));
+	ev.salt = (const uint8 *) VARDATA_ANY(DatumGetByteaPP(salt));
+	ev.data = DatumGetJsonbP(data);
+	profile_event_content_hash(&ev, out);
+	return true;
+}
+
+/*
+ * Is an update of an audit event erase_profile removing its content?  The
+ * owner of the table makes it (the API acts as the owner; so does a Citus
+ * coordinator's connection to the worker holding the event, where this
+ * trigger fires, so nothing of the calling backend can be asked); only
+ * data, salt, content_hash and erased_at change; afterwards data and salt
+ * are null, erased_at is set where it was not before, and content_hash is
+ * the commitment of the content removed (none for a 1.0 event).  An
+ * erasure like it made behind erase_profile's back is no secret either:
+ * verify_audit_chain reports erased events no profile.erased event
+ * accounts for.
+ */
+static bool
+erasure_of(Relation rel, HeapTuple old, HeapTuple new, TupleDesc desc)
+{
+	uint8		commitment[PROFILE_HASH_LEN];
+	bool		v2;
+
+	if (!profile_rel_ownercheck(RelationGetRelid(rel), GetUserId()) ||
+		!kept_commitment(old, desc, commitment, &v2))
 		return false;
 
 	for (int i = 0; i < desc->natts; i++)
@@ -278,8 +317,15 @@ erasure_of(HeapTuple old, HeapTuple new, TupleDesc desc)
 			if (!n1 || n2)
 				return false;
 		}
-		else if (strcmp(name, "content_hash") != 0 &&
-				 (n1 != n2 || (!n1 && !datum_image_eq(d1, d2, att->attbyval, att->attlen))))
+		else if (strcmp(name, "content_hash") == 0)
+		{
+			if (n2 == v2 ||
+				(v2 && (VARSIZE_ANY_EXHDR(DatumGetByteaPP(d2)) != PROFILE_HASH_LEN ||
+						memcmp(VARDATA_ANY(DatumGetByteaPP(d2)), commitment,
+							   PROFILE_HASH_LEN) != 0)))
+				return false;
+		}
+		else if ((n1 != n2 || (!n1 && !datum_image_eq(d1, d2, att->attbyval, att->attlen))))
 			return false;
 	}
 	return true;
@@ -301,14 +347,15 @@ refuse_change(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "refuse_change: not called as a trigger");
-	rel = RelationGetRelationName(td->tg_relation);
+	rel = profile_unshard_name(RelationGetRelationName(td->tg_relation));
 	what = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "update rows of" :
 		TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "delete from" : "truncate";
 
 	/* the one change an audit event takes: erase_profile removing content */
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
 		strcmp(rel, "audit_events") == 0 &&
-		erasure_of(td->tg_trigtuple, td->tg_newtuple, RelationGetDescr(td->tg_relation)))
+		erasure_of(td->tg_relation, td->tg_trigtuple, td->tg_newtuple,
+				   RelationGetDescr(td->tg_relation)))
 		return PointerGetDatum(td->tg_newtuple);
 
 	if (strcmp(rel, "profiles") == 0)

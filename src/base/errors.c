@@ -33,6 +33,7 @@
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/postgrest.h"
+#include "base/spi.h"
 
 /* Append one field error; past the limit, only note that some were cut. */
 void
@@ -319,6 +320,29 @@ profile_raise_taken(const pg_uuid_t *trace_id, const char *field)
 }
 
 /*
+ * The unique constraint an error names, as the extension named it.  An
+ * error Citus relays from a worker names no constraint, only the shard's
+ * in its message ("... violates unique constraint \"x_102008\"").
+ */
+static const char *
+violated_constraint(const ErrorData *edata)
+{
+	static const char marker[] = "unique constraint \"";
+	const char *p;
+	const char *end;
+
+	if (edata->constraint_name)
+		return profile_unshard_name(edata->constraint_name);
+	if (edata->message == NULL || (p = strstr(edata->message, marker)) == NULL)
+		return NULL;
+	p += strlen(marker);
+	end = strchr(p, '"');
+	if (end == NULL)
+		return NULL;
+	return profile_unshard_name(pnstrdup(p, end - p));
+}
+
+/*
  * As profile_rethrow_hiding_statement, but a unique violation on one of
  * the profile's unique keys -- a concurrent writer that got past the probe
  * -- becomes PROFILE_EXISTS naming the field.
@@ -333,19 +357,23 @@ profile_rethrow_unique_as_exists(MemoryContext cxt)
 	}			keys[] = {
 		{"profiles_username_key", "username"},
 		{"profiles_username_skeleton_key", "username"},
+		{"profiles_username_shape_key", "username"},
 		{"profiles_email_key", "email"},
 		{"profiles_phone_key", "mobile_phone_number"},
 		{"profile_ids_pkey", "id"},
 	};
 	ErrorData  *edata;
+	const char *constraint = NULL;
 
 	MemoryContextSwitchTo(cxt);
 	edata = CopyErrorData();
-	if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && edata->constraint_name)
+	if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION)
+		constraint = violated_constraint(edata);
+	if (constraint)
 	{
 		for (int i = 0; i < lengthof(keys); i++)
 		{
-			if (strcmp(edata->constraint_name, keys[i].constraint) == 0)
+			if (strcmp(constraint, keys[i].constraint) == 0)
 			{
 				pg_uuid_t	trace_id;
 

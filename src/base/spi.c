@@ -28,6 +28,15 @@
  * owner's OID is cached and forgotten when profile_data.profiles changes
  * (relcache callback), so a new CREATE EXTENSION is followed.
  *
+ * Citus.  On a Citus worker our triggers fire inside the coordinator's
+ * statement on a shard, and their own statements (an audit event, the
+ * claim of a new id) are distributed statements again, which Citus
+ * refuses there unless citus.allow_nested_distributed_execution is on: an
+ * owner section turns it on where Citus is loaded.  Citus's warning is
+ * about statements that reach other nodes outside the coordinator's
+ * transaction; ours keep to the tenant's colocated shards -- but for the
+ * claim of an id in a direct INSERT (README, "Scaling out with Citus").
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -46,6 +55,8 @@
 
 /* The search_path every statement of ours runs under. */
 #define SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
+#define CITUS_NESTED "citus.allow_nested_distributed_execution"
 
 static Oid	owner_relid = InvalidOid;	/* profile_data.profiles */
 static Oid	data_owner = InvalidOid;
@@ -238,6 +249,36 @@ owner_of_data(void)
 }
 
 /*
+ * The name of one of our relations as the extension made it: a Citus
+ * shard of profile_data.audit_events is audit_events_102046, and so is a
+ * shard's index or constraint (no name of ours ends in _ and digits).
+ * palloc'd.
+ */
+char *
+profile_unshard_name(const char *name)
+{
+	size_t		len = strlen(name);
+	size_t		i = len;
+
+	while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+		i--;
+	if (i < len && i > 1 && name[i - 1] == '_')
+		return pnstrdup(name, i - 1);
+	return pstrdup(name);
+}
+
+/* Is Citus loaded in this backend?  (It can only be preloaded.) */
+bool
+profile_citus(void)
+{
+	static int	loaded = -1;
+
+	if (loaded < 0)
+		loaded = GetConfigOption(CITUS_NESTED, true, false) != NULL;
+	return loaded;
+}
+
+/*
  * Start acting as the owner of profile_data: connect SPI (the caller's
  * memory context stays current), switch to the owner's user id inside a
  * security-restricted operation, and pin search_path.
@@ -264,6 +305,18 @@ profile_owner_begin(OwnerSection *s)
 		(void) set_config_option("search_path", SAFE_SEARCH_PATH,
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	if (profile_citus())
+	{
+		const char *nested = GetConfigOption(CITUS_NESTED, true, false);
+
+		if (nested != NULL && strcmp(nested, "on") != 0)
+		{
+			if (s->guc_nestlevel == 0)
+				s->guc_nestlevel = NewGUCNestLevel();
+			(void) set_config_option(CITUS_NESTED, "on", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		}
 	}
 }
 

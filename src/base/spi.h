@@ -51,5 +51,7 @@ typedef struct OwnerSection
 extern void profile_owner_begin(OwnerSection *s);
 extern void profile_owner_end(OwnerSection *s);
 extern void profile_spi_init(void);
+extern char *profile_unshard_name(const char *name);
+extern bool profile_citus(void);
 
 #endif							/* PROFILE_SPI_H */

@@ -45,8 +45,8 @@
 #include "store/profiles.h"
 #include "store/verification.h"
 
-#define N_INSERT_ARGS (PE_F__COUNT - PE_F_USERNAME + 6 + PROFILE_N_KEYS)
-#define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 5 + PROFILE_N_KEYS)
+#define N_INSERT_ARGS (PE_F__COUNT - PE_F_USERNAME + 7 + PROFILE_N_KEYS)
+#define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 6 + PROFILE_N_KEYS)
 
 static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
 static SavedPlan update_plan = {NULL, N_UPDATE_ARGS};
@@ -85,6 +85,16 @@ static SavedPlan find_phone_plan = {
 	"SELECT * FROM profile_data.profiles"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND phone_key OPERATOR(pg_catalog.=) $2",
 	2, {INT8OID, TEXTOID}
+};
+
+/*
+ * A DELETE carries no row to mark: the mark goes on the row first, by an
+ * update that changes nothing else (and records nothing).
+ */
+static SavedPlan mark_plan = {
+	"UPDATE profile_data.profiles SET api_mark = $3"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+	3, {INT8OID, UUIDOID, TEXTOID}
 };
 
 static SavedPlan delete_plan = {
@@ -208,7 +218,7 @@ static SavedPlan rekey_usernames_plan = {
 /*
  * The insert statement, built once from the field table:
  * tenant_id, id, state, every field column, verified, created_at,
- * updated_at.
+ * updated_at, the keys, api_mark.
  */
 static void
 build_insert_plan(void)
@@ -239,6 +249,8 @@ build_insert_plan(void)
 		appendStringInfo(&cols, ", %s", profile_key_columns[k]);
 		insert_plan.argtypes[n++] = TEXTOID;
 	}
+	appendStringInfoString(&cols, ", api_mark");
+	insert_plan.argtypes[n++] = TEXTOID;
 	Assert(n == N_INSERT_ARGS);
 	for (int i = 1; i <= n; i++)
 		appendStringInfo(&vals, i > 1 ? ", $%d" : "$%d", i);
@@ -249,13 +261,13 @@ build_insert_plan(void)
 }
 
 /*
- * Insert the row; false if a unique key is taken.  fresh: the id was just
- * made, so no audit chain exists for it yet.  The audit context stays set
- * for the caller's further events; the caller clears it when done (and
- * when it fails: see the API functions' PG_CATCH).
+ * Insert the row, marked as the call's; false if a unique key is taken.
+ * The audit context stays set for the caller's further events; the caller
+ * clears it when done (and when it fails: see the API functions'
+ * PG_CATCH).
  */
 bool
-profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh)
+profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 {
 	Datum		values[N_INSERT_ARGS];
 	char		nulls[N_INSERT_ARGS];
@@ -281,8 +293,9 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh)
 		if (row->keynull[k])
 			nulls[n] = 'n';
 	}
+	values[n++] = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client, 0));
 
-	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, fresh);
+	profile_audit_set_context(row->tenant_id, &row->id);
 	profile_exec(&insert_plan, values, nulls, false, 0);
 	return SPI_processed == 1;
 }
@@ -295,8 +308,19 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh)
  */
 static SavedPlan insert_rows_plan = {
 	"INSERT INTO profile_data.profiles SELECT * FROM pg_catalog.unnest($1)"
-	" ON CONFLICT DO NOTHING RETURNING id",
+	" ON CONFLICT DO NOTHING",
 	1, {InvalidOid}
+};
+
+/*
+ * Which of the new ids were stored: asked afterwards, since Citus cannot
+ * return rows from an INSERT ... SELECT it runs through the coordinator.
+ * The ids are new, so a row with one is the row just inserted.
+ */
+static SavedPlan stored_ids_plan = {
+	"SELECT id FROM profile_data.profiles"
+	" WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) ANY ($2)",
+	2, {INT8OID, UUIDARRAYOID}
 };
 
 static int
@@ -308,11 +332,12 @@ id_cmp(const void *a, const void *b)
 /*
  * Insert rows[0..n-1], new profiles of one tenant; inserted[i]: row i was
  * stored.  docs[i]: row i as its profile.created event shows it
- * (audit/trigger.c), for profile_audit_append_firsts.  The caller set the
- * batch audit context for their ids.
+ * (audit/trigger.c), for profile_audit_append_firsts: the rows are marked
+ * as rows whose events the call records itself.
  */
 void
-profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs)
+profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted,
+					Jsonb **docs)
 {
 	Oid			rowtype = get_rel_type_id(profile_profiles_relid());
 	Oid			arraytype = get_array_type(rowtype);
@@ -324,13 +349,17 @@ profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs)
 				state_att = -1,
 				verified_att = -1,
 				created_att = -1,
-				updated_att = -1;
+				updated_att = -1,
+				mark_att = -1;
 	Datum	   *elems = palloc(sizeof(Datum) * n);
 	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
 	pg_uuid_t  *stored;
 	int			nstored;
 	Datum		arg;
+	Datum		args[2];
+	Datum		mark = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client,
+															  AUDIT_MARK_OWN_EVENTS));
 
 	/* the columns by name, as the table has them now */
 	for (int f = 0; f < PE_F__COUNT; f++)
@@ -356,6 +385,8 @@ profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs)
 			created_att = a;
 		else if (strcmp(name, "updated_at") == 0)
 			updated_att = a;
+		else if (strcmp(name, "api_mark") == 0)
+			mark_att = a;
 		for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 			if (strcmp(name, profile_field_column(f)) == 0)
 				field_att[f] = a;
@@ -364,7 +395,7 @@ profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs)
 				key_att[k] = a;
 	}
 	if (tenant_att < 0 || id_att < 0 || state_att < 0 || verified_att < 0 ||
-		created_att < 0 || updated_att < 0)
+		created_att < 0 || updated_att < 0 || mark_att < 0)
 		elog(ERROR, "table \"profile_data.profiles\" lacks a column of profile_ext %s",
 			 PROFILE_EXT_VERSION);
 
@@ -396,6 +427,8 @@ profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs)
 				values[key_att[k]] = row->keys[k];
 				nulls[key_att[k]] = false;
 			}
+		values[mark_att] = mark;
+		nulls[mark_att] = false;
 		tup = heap_form_tuple(desc, values, nulls);
 		docs[i] = profile_row_document(tup, desc);
 		elems[i] = heap_copy_tuple_as_datum(tup, desc);
@@ -414,6 +447,12 @@ profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs)
 	insert_rows_plan.argtypes[0] = arraytype;
 	arg = PointerGetDatum(construct_array(elems, n, rowtype, -1, false, TYPALIGN_DOUBLE));
 	profile_exec(&insert_rows_plan, &arg, NULL, false, 0);
+
+	for (int i = 0; i < n; i++)
+		elems[i] = UUIDPGetDatum(&rows[i]->id);
+	args[0] = Int64GetDatum(rows[0]->tenant_id);
+	args[1] = PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
+	profile_exec(&stored_ids_plan, args, NULL, false, 0);
 
 	nstored = (int) SPI_processed;
 	stored = palloc(sizeof(pg_uuid_t) * Max(nstored, 1));
@@ -663,6 +702,8 @@ build_update_plan(void)
 		update_plan.argtypes[n] = TEXTOID;
 		appendStringInfo(&sql, ", %s = $%d", profile_key_columns[k], ++n);
 	}
+	update_plan.argtypes[n] = TEXTOID;
+	appendStringInfo(&sql, ", api_mark = $%d", ++n);
 	appendStringInfoString(&sql, " WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 						   " AND id OPERATOR(pg_catalog.=) $2");
 	Assert(n == N_UPDATE_ARGS);
@@ -699,7 +740,8 @@ profile_update_row(const ApiCall *ctx, const ProfileRow *row)
 		if (row->keynull[k])
 			nulls[n] = 'n';
 	}
-	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, false);
+	args[n++] = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client, 0));
+	profile_audit_set_context(row->tenant_id, &row->id);
 	if (profile_exec(&update_plan, args, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update profile");
 }
@@ -805,13 +847,15 @@ profile_find_by_key(int64 tenant_id, ProfileKey kind, Datum key, Datum skeleton,
 void
 profile_delete_row(const ApiCall *ctx, const ProfileRow *row, bool erasing)
 {
-	Datum		args[2];
+	Datum		args[3];
 
-	profile_audit_set_context(&ctx->trace_id, ctx->client, row->tenant_id, &row->id, false);
-	if (erasing)
-		profile_audit_set_erasing();
+	profile_audit_set_context(row->tenant_id, &row->id);
 	args[0] = Int64GetDatum(row->tenant_id);
 	args[1] = UUIDPGetDatum(&row->id);
+	args[2] = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client,
+													 AUDIT_MARK_DELETING |
+													 (erasing ? AUDIT_MARK_ERASING : 0)));
+	profile_exec(&mark_plan, args, NULL, false, 0);
 	profile_exec(&delete_plan, args, NULL, false, 0);
 	if (SPI_processed != 1)
 		elog(ERROR, "profile %s of tenant " INT64_FORMAT " vanished while locked",

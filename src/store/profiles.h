@@ -11,8 +11,9 @@
 #include "model/caller.h"
 #include "model/fields.h"
 
-extern bool profile_insert_row(const ApiCall *ctx, const ProfileRow *row, bool fresh);
-extern void profile_insert_rows(ProfileRow **rows, int n, bool *inserted, Jsonb **docs);
+extern bool profile_insert_row(const ApiCall *ctx, const ProfileRow *row);
+extern void profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n,
+								bool *inserted, Jsonb **docs);
 extern const char *profile_taken_field(int64 tenant_id, const ProfileRow *row,
 									   const pg_uuid_t *exclude);
 extern void profile_raise_if_taken(const pg_uuid_t *trace_id, int64 tenant_id,
