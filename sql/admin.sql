@@ -90,9 +90,9 @@ SELECT regress.err($$SELECT profile.end_contract('shop', 'never')$$);
 SELECT regress.err($$SELECT profile.end_contract('nobody', 'other')$$);
 
 -- role grants
-CREATE ROLE regress_admin;
-CREATE ROLE regress_api;
-CREATE ROLE regress_nobody;
+CREATE ROLE regress_admin LOGIN;
+CREATE ROLE regress_api LOGIN;
+CREATE ROLE regress_nobody LOGIN;
 SELECT profile.grant_admin('regress_admin');
 SELECT profile.grant_api('regress_api');
 SELECT regress.err($$SELECT profile.grant_api('regress_no_such_role')$$);

@@ -29,7 +29,7 @@ ROLLBACK;
 SELECT count(*) FROM profile.audit_events WHERE data->>'email' = 'rolled-back@example.com';
 
 -- a direct write by an admin is recorded too, with the database role as client
-CREATE ROLE regress_super SUPERUSER;
+CREATE ROLE regress_super SUPERUSER LOGIN;
 SET ROLE regress_super;
 INSERT INTO profile_data.profiles (tenant_id, id, email)
 	SELECT id, '00000000-0000-7000-8000-000000000001', 'direct@example.com' FROM profile_data.tenants WHERE name = 'au';

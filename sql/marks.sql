@@ -48,7 +48,7 @@ SELECT chain_seq, event, client FROM profile_data.audit_events WHERE profile_id 
 SELECT profile.verify_audit_chain('mk')->'ok' AS chain_ok;
 
 -- nobody but the owner of profile_data may mark a row; a mark must be one
-CREATE ROLE regress_writer;
+CREATE ROLE regress_writer LOGIN;
 GRANT USAGE ON SCHEMA profile_data TO regress_writer;
 GRANT INSERT, UPDATE, SELECT ON profile_data.profiles TO regress_writer;
 SELECT * FROM regress.counts() \gset before_
@@ -73,9 +73,75 @@ INSERT INTO profile_data.profiles (tenant_id, id, username, api_mark)
 ALTER TABLE profile_data.profiles ENABLE TRIGGER check_row;
 SELECT * FROM regress.counts() \gset after_
 SELECT :after_profiles - :before_profiles AS new_profiles, :after_events - :before_events AS new_events;
+
+-- a direct write and an API call in one statement (the call in RETURNING):
+-- the statement's own events are recorded after the call's, as its own
+GRANT DELETE ON profile_data.profiles TO regress_writer;
+SELECT profile.grant_api('regress_writer');
+SELECT profile.create_profile(jsonb_build_object('accessTokenId', :'tok', 'tenantName', 'mk',
+	'username', 'marked.four', 'email', 'marked.four@example.com')) ->>'id' AS p4 \gset
+SELECT profile.create_profile(jsonb_build_object('accessTokenId', :'tok', 'tenantName', 'mk',
+	'username', 'marked.five', 'email', 'marked.five@example.com')) ->>'id' AS p5 \gset
+SET ROLE regress_writer;
+UPDATE profile_data.profiles SET full_name = 'Direct Four' WHERE id = :'p4'
+	RETURNING profile.update_profile(id, jsonb_build_object('accessTokenId', :'tok', 'language', 'en'))->>'language';
+UPDATE profile_data.profiles SET full_name = 'Direct Five' WHERE id = :'p5'
+	RETURNING profile.delete_profile(id, jsonb_build_object('accessTokenId', :'tok'))->>'deleted';
+WITH ins AS (INSERT INTO profile_data.profiles (tenant_id, id, username, email)
+			 VALUES (:mk, '00000000-0000-4000-8000-0000000000c6', 'writer.six', 'six@example.com') RETURNING id)
+SELECT profile.update_profile(id, jsonb_build_object('accessTokenId', :'tok', 'language', 'de'))->>'language' FROM ins;
+-- an erasure while the statement's event waits: refused, nothing written
+WITH ins AS (INSERT INTO profile_data.profiles (tenant_id, id, username, email)
+			 VALUES (:mk, '00000000-0000-4000-8000-0000000000c7', 'writer.seven', 'seven@example.com') RETURNING id)
+SELECT profile.erase_profile(id, jsonb_build_object('accessTokenId', :'tok'))->>'erased' FROM ins;
+RESET ROLE;
+SELECT CASE profile_id WHEN :'p4' THEN 'p4' WHEN :'p5' THEN 'p5'
+	   ELSE right(profile_id::text, 2) END AS p, chain_seq, event, client,
+	   coalesce(data->'changes', data - '{id,tenant_id,created_at,updated_at}'::text[]) AS what
+  FROM profile_data.audit_events
+ WHERE profile_id IN (:'p4', :'p5', '00000000-0000-4000-8000-0000000000c6', '00000000-0000-4000-8000-0000000000c7')
+   AND chain_seq > 1 OR profile_id IN ('00000000-0000-4000-8000-0000000000c6', '00000000-0000-4000-8000-0000000000c7')
+ ORDER BY p, chain_seq;
+SELECT count(*) AS seven FROM profile_data.profiles WHERE username = 'writer.seven';
+
+-- marks the owner writes: a client longer than ours, empty flags
+SELECT regress.err(format($$INSERT INTO profile_data.profiles (tenant_id, id, username, api_mark)
+	VALUES (%s, gen_random_uuid(), 'longmark', E'pm1\t00000000-0000-4000-8000-000000000000\t0\t' || repeat('a', 126) || 'é')$$, :mk));
+SELECT regress.err(format($$INSERT INTO profile_data.profiles (tenant_id, id, username, api_mark)
+	VALUES (%s, gen_random_uuid(), 'emptyflags', E'pm1\t00000000-0000-4000-8000-000000000000\t\tx')$$, :mk));
+-- an error about the row never shows its mark
+DO $$
+DECLARE
+	d text;
+BEGIN
+	INSERT INTO profile_data.profiles (tenant_id, id, username, api_mark)
+		VALUES (NULL, '00000000-0000-4000-8000-0000000000c8', 'nulltenant',
+				E'pm1\t00000000-0000-4000-8000-000000000000\t0\tsecret-client');
+EXCEPTION WHEN not_null_violation THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+	RAISE NOTICE 'not null violation; the detail shows the mark: %', d LIKE '%secret-client%';
+END
+$$;
 REVOKE ALL ON profile_data.profiles FROM regress_writer;
 REVOKE ALL ON SCHEMA profile_data FROM regress_writer;
+DROP OWNED BY regress_writer;
 DROP ROLE regress_writer;
+
+-- content removed behind erase_profile's back, in the shape of an erasure:
+-- the erasure record does not vouch for it, and the chain stays broken
+SELECT profile.create_profile(jsonb_build_object('accessTokenId', :'tok', 'tenantName', 'mk',
+	'username', 'marked.nine', 'email', 'marked.nine@example.com')) ->>'id' AS p9 \gset
+SELECT profile.update_profile(:'p9', jsonb_build_object('accessTokenId', :'tok', 'full_name', 'Nine')) IS NOT NULL;
+UPDATE profile_data.audit_events SET data = NULL, salt = NULL, erased_at = now(),
+	content_hash = sha256(convert_to('profile_ext audit content v2', 'UTF8') || '\x00'::bytea || salt
+		|| int8send(octet_length(convert_to(data::text, 'UTF8'))) || convert_to(data::text, 'UTF8'))
+ WHERE profile_id = :'p9' AND chain_seq = 2;
+SELECT profile.verify_audit_chain('mk')->'broken'->>'reason' AS before_erasure;
+SET client_min_messages = error;	-- its WARNING names the random id
+SELECT profile.erase_profile(:'p9', jsonb_build_object('accessTokenId', :'tok'))->>'erased' AS erased;
+RESET client_min_messages;
+SELECT data->'verified' AS record_vouches FROM profile_data.audit_events WHERE profile_id = :'p9' AND event = 'profile.erased';
+SELECT profile.verify_audit_chain('mk')->'broken'->>'reason' AS after_erasure;
 
 -- profile.distribute(): a superuser's, on a Citus coordinator only
 SET ROLE regress_admin;

@@ -61,7 +61,7 @@ SELECT profile.alter_tenant('p-one', '{"required_contract": "never-granted"}')->
 SET ROLE regress_admin;
 SELECT regress.try('{"tenantName": "p-one", "email": "d3@example.com"}')->>'tenant';
 RESET ROLE;
-CREATE ROLE regress_member IN ROLE regress_admin;
+CREATE ROLE regress_member IN ROLE regress_admin LOGIN;
 SET ROLE regress_member;
 SELECT regress.try('{"tenantName": "p-one", "email": "d4@example.com"}')->>'tenant';
 RESET ROLE;

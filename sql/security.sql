@@ -13,8 +13,8 @@ SELECT profile.create_client('sec-app') IS NOT NULL;
 SELECT profile.grant_contract('sec-app', 'create_customer_api');
 SELECT profile.issue_access_token('sec-app', '{sec,sec-v}') AS tok \gset
 
-CREATE ROLE regress_evil;
-CREATE ROLE regress_evil_admin;
+CREATE ROLE regress_evil LOGIN;
+CREATE ROLE regress_evil_admin LOGIN;
 SELECT profile.grant_api('regress_evil');
 SELECT profile.grant_admin('regress_evil_admin');
 SELECT current_database() AS db \gset

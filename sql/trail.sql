@@ -7,7 +7,7 @@
 SELECT setval('profile_data.tenant_id_seq', 1000) IS NOT NULL;
 SELECT profile.create_tenant('tr', '{"required_contract": null, "allowed_roles": ["member", "editor"]}')->'id';
 SELECT id AS tr FROM profile_data.tenants WHERE name = 'tr' \gset
-CREATE ROLE regress_dba SUPERUSER;
+CREATE ROLE regress_dba SUPERUSER LOGIN;
 SET ROLE regress_dba;
 
 -- direct INSERT: validated, normalised, audited with the role as client

@@ -17,6 +17,13 @@ install_deps || exit 1
 # with our Assert()s checked, as a CI build should
 build_install ASSERTS=1 || { echo "0 passed, 1 failed"; exit 1; }
 
+# Citus for the multi-node test (test/t/007_citus.pl): the installed one,
+# or one built from the source tarball CITUS_TARBALL names
+if [ -n "${CITUS_TARBALL:-}" ]; then
+	bash test/tools/citus_install.sh "$CITUS_TARBALL" ||
+		{ echo "could not build Citus from $CITUS_TARBALL"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
 # the module graph: no circle, no call up into a higher layer
 layers_ok=0
 /usr/bin/python3 test/tools/check_layers.py . && layers_ok=1
@@ -52,6 +59,8 @@ fi
 for diffs in "$tree/regression.diffs" "$tree/output_iso/regression.diffs"; do
 	[ -s "$diffs" ] && { echo "---- $diffs"; head -200 "$diffs"; }
 done
+grep -q '^# SKIPPED: no Citus' "$log" &&
+	echo "SKIPPED: test/t/007_citus.pl (no Citus installed; set CITUS_TARBALL to a Citus source tarball)"
 echo "layering: $layers_ok passed; unit and TAP checks: $unit_ok passed, $unit_bad failed; pg_regress and isolation: $pg_ok passed, $pg_bad failed"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

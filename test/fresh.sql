@@ -24,6 +24,11 @@ END
 $$;
 
 CREATE EXTENSION profile_ext;
+-- on a Citus coordinator (test/t/007_citus.pl: psql -v citus=1), the
+-- tables distributed as a user would distribute them
+\if :{?citus}
+SELECT profile.distribute() IS NOT NULL AS distributed \gset
+\endif
 
 -- fast password hashing for tests (the default is Argon2id with 64 MiB),
 -- in this session and in every later one
@@ -109,9 +114,9 @@ $$;
 -- the files that act as them (SELECT regress.standard_roles())
 CREATE FUNCTION regress.standard_roles() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-	CREATE ROLE regress_admin;
-	CREATE ROLE regress_api;
-	CREATE ROLE regress_nobody;
+	CREATE ROLE regress_admin LOGIN;
+	CREATE ROLE regress_api LOGIN;
+	CREATE ROLE regress_nobody LOGIN;
 	PERFORM profile.grant_admin('regress_admin');
 	PERFORM profile.grant_api('regress_api');
 END

@@ -28,6 +28,8 @@ parsing of section 4, response.status of section 5.  Connections log in as
 the authenticator role and switch to the request's role, as PostgREST does.
 
 Usage: postgrest_replay.py HOST PORT SUPERUSER [SDK_SEED_JSON]
+(PROFILE_CITUS=1: the server is a Citus coordinator; the tables are
+distributed first.)
 Prints one TAP line per check and exits non-zero if any failed;
 SHOW_RESPONSES=1 also prints each response.
 """
@@ -197,6 +199,9 @@ def main():
     with psycopg.connect(admin, autocommit=True) as conn:
         run = conn.execute
         run("CREATE EXTENSION profile_ext")
+        if os.environ.get("PROFILE_CITUS"):
+            # on a Citus coordinator (test/t/007_citus.pl)
+            run("SELECT profile.distribute()")
         run("CREATE ROLE authenticator LOGIN NOINHERIT")
         run(f"CREATE ROLE {ANON} NOLOGIN")
         run("CREATE ROLE webuser NOLOGIN")

@@ -166,6 +166,19 @@ distribute(PG_FUNCTION_ARGS)
 				errmsg("profile.distribute() must run on the Citus coordinator"),
 				errhint("Add this node as the coordinator with citus_set_coordinator_host(), or connect to the coordinator."));
 
+	/*
+	 * The caches of the coordinator's backends hear of a changed tenant,
+	 * token or contract from the trigger on the coordinator's own copy of the
+	 * reference tables.
+	 */
+	run("SELECT FROM pg_catalog.pg_dist_node WHERE groupid OPERATOR(pg_catalog.=) 0");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the coordinator is not in the Citus metadata"),
+				errdetail("profile_ext needs a copy of the reference tables on the coordinator."),
+				errhint("Run SELECT citus_set_coordinator_host('<host>', <port>) first."));
+
 	/* the foreign keys among our tables */
 	run("SELECT pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I',"
 		"                         c.conrelid::pg_catalog.regclass, c.conname),"

@@ -17,6 +17,7 @@
 #include "base/crypto.h"
 #include "base/spi.h"
 #include "catalog/cache.h"
+#include "api/rowcheck.h"
 #include "catalog/ratelimit.h"
 #include "compat.h"
 
@@ -31,6 +32,7 @@ _PG_init(void)
 	profile_spi_init();
 	profile_cache_init();
 	profile_audit_init();
+	profile_rowcheck_init();
 	/* postmaster settings can only be made while preloading */
 	profile_rate_limit_init();
 	MarkGUCPrefixReserved("profile_ext");

@@ -24,10 +24,20 @@
  * guarantee (a concurrent duplicate gets their unique_violation, SQLSTATE
  * 23505 too).
  *
+ * Citus.  The trigger fires on the worker that holds the row's shard; a
+ * new row's id is claimed in profile_data.profile_ids, distributed by id,
+ * so possibly on another worker: a write that Citus runs from the worker
+ * inside the coordinator's transaction.  That works when the coordinator
+ * commits the worker's part alone, and breaks when it commits several
+ * workers in two-phase commit (the worker's own remote write cannot be
+ * prepared with it).  Such a transaction is refused before it prepares,
+ * so nothing commits in part: README, "Scaling out with Citus".
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -38,6 +48,7 @@
 #include "utils/datum.h"
 #include "utils/rel.h"
 
+#include "api/rowcheck.h"
 #include "audit/audit.h"
 #include "base/crypto.h"
 #include "catalog/cache.h"
@@ -45,6 +56,34 @@
 #include "core/pe_validate.h"
 #include "model/fields.h"
 #include "store/profiles.h"
+
+/* a direct INSERT on a Citus worker claimed an id (see "Citus") */
+static bool claimed_on_shard = false;
+
+static void
+rowcheck_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_PREPARE && claimed_on_shard)
+	{
+		claimed_on_shard = false;
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cannot commit a direct insert into \"profile_data.profiles\" on several Citus workers at once"),
+				errdetail("Each new profile's id is claimed from the worker that stores the profile, which two-phase commit cannot include."),
+				errhint("Insert the profiles of one tenant per transaction, or use profile.create_profiles()."));
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		claimed_on_shard = false;
+}
+
+/* Register the transaction callback; once per backend, from _PG_init. */
+void
+profile_rowcheck_init(void)
+{
+	RegisterXactCallback(rowcheck_xact_callback, NULL);
+}
 
 static const PeRule r_hash = {"format", "must be an Argon2id hash in PHC string format, never a plain password"};
 static const PeRule r_null_item = {"format", "must not contain nulls"};
@@ -106,11 +145,11 @@ column_changed(HeapTuple oldtup, HeapTuple newtup, TupleDesc desc, int attno)
 }
 
 /*
- * A row's mark, if it has one: taken off the row (*tup becomes a copy
- * without it) and kept for the transaction.  true if it had one.
+ * Take a row's mark off it: *tup becomes a copy without it.  true if it had
+ * one (only the owner of profile_data may mark a row); *mark: the mark.
  */
 static bool
-take_mark(Relation rel, HeapTuple *tup, int64 tenant_id, const pg_uuid_t *id)
+strip_mark(Relation rel, HeapTuple *tup, char **mark)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			attno = SPI_fnumber(desc, "api_mark");
@@ -124,20 +163,13 @@ take_mark(Relation rel, HeapTuple *tup, int64 tenant_id, const pg_uuid_t *id)
 		return false;			/* 1.0's table, during the update */
 	d = heap_getattr(*tup, attno, desc, &isnull);
 	if (isnull)
-	{
-		profile_audit_drop_mark(tenant_id, id);
 		return false;
-	}
 	if (!profile_rel_ownercheck(RelationGetRelid(rel), GetUserId()))
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("only the owner of table \"profile_data.profiles\" may set column \"api_mark\""),
 				errdetail("The column is the API's."));
-	if (!profile_audit_take_mark(tenant_id, id, TextDatumGetCString(d)))
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("invalid value in column \"api_mark\""),
-				errdetail("The column is the API's."));
+	*mark = TextDatumGetCString(d);
 	vals = palloc0(sizeof(Datum) * desc->natts);
 	nulls = palloc0(sizeof(bool) * desc->natts);
 	repl = palloc0(sizeof(bool) * desc->natts);
@@ -170,8 +202,8 @@ check_deletion(HeapTuple tup, TupleDesc desc)
 	if (isnull)
 		return;
 	id = *DatumGetUUIDP(d);
-	if (profile_audit_marked(tenant_id, &id, &client, &trace_id, &flags) &&
-		!(flags & AUDIT_MARK_DELETING))
+	if (!profile_audit_marked(tenant_id, &id, MARKED_DELETE, &tup->t_self,
+							  &client, &trace_id, &flags))
 		profile_audit_drop_mark(tenant_id, &id);
 }
 
@@ -202,6 +234,8 @@ check_profile_row(PG_FUNCTION_ARGS)
 	pg_uuid_t	trace_id;
 	const TenantInfo *tenant;
 	OwnerSection owner;
+	bool		marked;
+	char	   *mark = NULL;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -214,6 +248,8 @@ check_profile_row(PG_FUNCTION_ARGS)
 	update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
 	tup = update ? td->tg_newtuple : td->tg_trigtuple;
 	desc = RelationGetDescr(td->tg_relation);
+	/* first of all: no error below may show it */
+	marked = strip_mark(td->tg_relation, &tup, &mark);
 
 	d = heap_getattr(tup, SPI_fnumber(desc, "tenant_id"), desc, &isnull);
 	if (isnull)
@@ -225,8 +261,18 @@ check_profile_row(PG_FUNCTION_ARGS)
 	id = *DatumGetUUIDP(d);
 
 	/* an API call checked this very row already */
-	if (take_mark(td->tg_relation, &tup, tenant_id, &id))
+	if (marked)
+	{
+		if (!profile_audit_take_mark(tenant_id, &id, mark,
+									 update ? MARKED_UPDATE : MARKED_INSERT,
+									 &td->tg_trigtuple->t_self))
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid value in column \"api_mark\""),
+					errdetail("The column is the API's."));
 		return PointerGetDatum(tup);
+	}
+	profile_audit_drop_mark(tenant_id, &id);
 
 	profile_uuid_v4(&trace_id);
 	/* a profile keeps its tenant and id: its audit chain and claim are theirs */
@@ -338,8 +384,15 @@ check_profile_row(PG_FUNCTION_ARGS)
 	if (keys_changed ||
 		(tenant->confusable && !row.keynull[PROFILE_KEY_SKELETON] && !profile_rekeying(tenant_id)))
 		profile_raise_if_taken(&trace_id, tenant_id, &row, update ? &id : NULL, NULL);
-	if (!update && !profile_claim_id(&id, tenant_id, GetCurrentTransactionStartTimestamp()))
-		profile_raise_taken(&trace_id, "id");
+	if (!update)
+	{
+		const char *name = RelationGetRelationName(td->tg_relation);
+
+		if (strcmp(name, profile_unshard_name(name)) != 0)
+			claimed_on_shard = true;
+		if (!profile_claim_id(&id, tenant_id, GetCurrentTransactionStartTimestamp()))
+			profile_raise_taken(&trace_id, "id");
+	}
 
 	profile_owner_end(&owner);
 	return PointerGetDatum(heap_modify_tuple(tup, desc, repl_vals, repl_nulls, repl));

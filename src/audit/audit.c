@@ -66,6 +66,7 @@ typedef struct AuditContext
 	int64		tenant_id;
 	pg_uuid_t	profile_id;
 	bool		head_known;		/* head_seq/head_hash are the chain's head */
+	bool		head_closed;	/* which is profile.erased */
 	int32		head_seq;		/* 0: no event yet */
 	uint8		head_hash[PROFILE_HASH_LEN];
 } AuditContext;
@@ -79,9 +80,20 @@ typedef struct MarkKey
 	pg_uuid_t	profile_id;
 } MarkKey;
 
+/*
+ * A mark belongs to one row version: the new row of an insert, or the
+ * update of the old row at tid; an update marking the row for deletion
+ * also names the version it made (del_tid), the one the deletion removes.
+ * So the AFTER trigger of another statement on the same profile, queued
+ * while the call ran (the call made from that statement's RETURNING, say),
+ * never takes the call's mark for its own.
+ */
 typedef struct MarkEntry
 {
 	MarkKey		key;
+	MarkedWrite write;			/* MARKED_INSERT or MARKED_UPDATE */
+	ItemPointerData tid;		/* MARKED_UPDATE: the old row's */
+	ItemPointerData del_tid;	/* AUDIT_MARK_DELETING: the row to delete */
 	pg_uuid_t	trace_id;
 	int			flags;
 	SubTransactionId subid;		/* taken in; its abort drops the mark */
@@ -96,7 +108,7 @@ static HTAB *marks = NULL;		/* in TopTransactionContext */
  * The mark an API call writes into api_mark: version, trace id, flags and
  * client, separated by tabs.  palloc'd.
  */
-char *
+char	   *
 profile_audit_mark(const pg_uuid_t *trace_id, const char *client, int flags)
 {
 	return psprintf("%s\t%s\t%d\t%s", MARK_VERSION, profile_uuid_text(trace_id), flags,
@@ -104,11 +116,13 @@ profile_audit_mark(const pg_uuid_t *trace_id, const char *client, int flags)
 }
 
 /*
- * Take a mark off a row of (tenant_id, profile_id): keep it for the
+ * Take a mark off a row of (tenant_id, profile_id) that write (MARKED_INSERT,
+ * or MARKED_UPDATE of the row at tid) is about to store: keep it for the
  * transaction.  false if it is not a mark.
  */
 bool
-profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id, const char *mark)
+profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id, const char *mark,
+						MarkedWrite write, ItemPointer tid)
 {
 	char	   *copy = pstrdup(mark);
 	char	   *fields[4];
@@ -135,7 +149,10 @@ profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id, const char
 		!pe_parse_uuid(fields[1], strlen(fields[1]), trace.data))
 		return false;
 	flags = strtol(fields[2], &end, 10);
-	if (*end != '\0' || flags < 0 || flags > 0xff)
+	if (end == fields[2] || *end != '\0' || flags < 0 || flags > 0xff)
+		return false;
+	/* a client name is at most 64 bytes; a longer one is no mark of ours */
+	if (strlen(fields[3]) >= NAMEDATALEN * 2)
 		return false;
 
 	if (marks == NULL)
@@ -153,25 +170,17 @@ profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id, const char
 	key.tenant_id = tenant_id;
 	key.profile_id = *profile_id;
 	e = hash_search(marks, &key, HASH_ENTER, &found);
+	e->write = write;
+	if (write == MARKED_UPDATE)
+		e->tid = *tid;
+	else
+		ItemPointerSetInvalid(&e->tid);
+	ItemPointerSetInvalid(&e->del_tid);
 	e->trace_id = trace;
 	e->flags = (int) flags;
 	e->subid = GetCurrentSubTransactionId();
 	strlcpy(e->client, fields[3], sizeof(e->client));
 	return true;
-}
-
-/* A write without a mark: whatever mark the row had is not its. */
-void
-profile_audit_drop_mark(int64 tenant_id, const pg_uuid_t *profile_id)
-{
-	MarkKey		key;
-
-	if (marks == NULL)
-		return;
-	memset(&key, 0, sizeof(key));
-	key.tenant_id = tenant_id;
-	key.profile_id = *profile_id;
-	(void) hash_search(marks, &key, HASH_REMOVE, NULL);
 }
 
 /* The mark taken off this row in this transaction, or NULL. */
@@ -189,17 +198,63 @@ find_mark(int64 tenant_id, const pg_uuid_t *profile_id)
 }
 
 /*
- * Does an API call write this row?  *client and *trace_id: its client and
- * trace id; *flags: AUDIT_MARK_* (what to leave to it).
+ * The update marking the row for deletion (AUDIT_MARK_DELETING) made the
+ * row version at tid: the one its deletion removes.
+ */
+void
+profile_audit_mark_deleting(int64 tenant_id, const pg_uuid_t *profile_id, ItemPointer tid)
+{
+	MarkEntry  *e = find_mark(tenant_id, profile_id);
+
+	if (e != NULL && (e->flags & AUDIT_MARK_DELETING))
+		e->del_tid = *tid;
+}
+
+/* A write without a mark: whatever mark the row had is not its. */
+void
+profile_audit_drop_mark(int64 tenant_id, const pg_uuid_t *profile_id)
+{
+	MarkKey		key;
+
+	if (marks == NULL)
+		return;
+	memset(&key, 0, sizeof(key));
+	key.tenant_id = tenant_id;
+	key.profile_id = *profile_id;
+	(void) hash_search(marks, &key, HASH_REMOVE, NULL);
+}
+
+/*
+ * Is this write of the row an API call's?  write: MARKED_INSERT; or
+ * MARKED_UPDATE or MARKED_DELETE of the old row at tid.  *client and
+ * *trace_id: the call's client and trace id; *flags: AUDIT_MARK_* (what to
+ * leave to it).
  */
 bool
-profile_audit_marked(int64 tenant_id, const pg_uuid_t *profile_id,
-					 const char **client, const pg_uuid_t **trace_id, int *flags)
+profile_audit_marked(int64 tenant_id, const pg_uuid_t *profile_id, MarkedWrite write,
+					 ItemPointer tid, const char **client, const pg_uuid_t **trace_id,
+					 int *flags)
 {
 	MarkEntry  *e = find_mark(tenant_id, profile_id);
 
 	if (e == NULL)
 		return false;
+	switch (write)
+	{
+		case MARKED_INSERT:
+			if (e->write != MARKED_INSERT)
+				return false;
+			break;
+		case MARKED_UPDATE:
+			if (e->write != MARKED_UPDATE || !ItemPointerEquals(&e->tid, tid))
+				return false;
+			break;
+		case MARKED_DELETE:
+			if (!(e->flags & AUDIT_MARK_DELETING) || !ItemPointerIsValid(&e->del_tid) ||
+				!ItemPointerEquals(&e->del_tid, tid))
+				return false;
+			break;
+	}
 	*client = e->client;
 	*trace_id = &e->trace_id;
 	*flags = e->flags;
@@ -282,7 +337,8 @@ profile_audit_context_matches(int64 tenant_id, const pg_uuid_t *profile_id)
 }
 
 static SavedPlan head_plan = {
-	"SELECT chain_seq, hash FROM profile_data.audit_events"
+	"SELECT chain_seq, hash, event OPERATOR(pg_catalog.=) 'profile.erased'"
+	" FROM profile_data.audit_events"
 	" WHERE tenant_id OPERATOR(pg_catalog.=) $1"
 	" AND profile_id OPERATOR(pg_catalog.=) $2"
 	" ORDER BY chain_seq DESC LIMIT 1",
@@ -321,22 +377,39 @@ chain_head(int64 tenant_id, const pg_uuid_t *profile_id, int32 *seq,
 		   uint8 *hash)
 {
 	Datum		args[2];
+	bool		closed = false;
 
 	if (profile_audit_context_matches(tenant_id, profile_id) && audit_ctx.head_known)
 	{
 		*seq = audit_ctx.head_seq;
 		memcpy(hash, audit_ctx.head_hash, PROFILE_HASH_LEN);
-		return;
+		closed = audit_ctx.head_closed;
 	}
-	args[0] = Int64GetDatum(tenant_id);
-	args[1] = UUIDPGetDatum(profile_id);
-	profile_exec(&head_plan, args, NULL, false, 1);
-	*seq = 0;
-	if (SPI_processed > 0)
+	else
 	{
-		*seq = DatumGetInt32(profile_spi_required(0, 1, "audit_events"));
-		memcpy(hash, profile_spi_hash_required(0, 2, "audit_events"), PROFILE_HASH_LEN);
+		args[0] = Int64GetDatum(tenant_id);
+		args[1] = UUIDPGetDatum(profile_id);
+		profile_exec(&head_plan, args, NULL, false, 1);
+		*seq = 0;
+		if (SPI_processed > 0)
+		{
+			*seq = DatumGetInt32(profile_spi_required(0, 1, "audit_events"));
+			memcpy(hash, profile_spi_hash_required(0, 2, "audit_events"), PROFILE_HASH_LEN);
+			closed = DatumGetBool(profile_spi_required(0, 3, "audit_events"));
+		}
 	}
+
+	/*
+	 * Nothing follows profile.erased: a write whose event was still waiting
+	 * when the profile was erased (an AFTER trigger of a statement that
+	 * called erase_profile) would bring the values back.
+	 */
+	if (closed)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("cannot record an event of profile %s after its erasure",
+					   profile_uuid_text(profile_id)),
+				errdetail("The profile was erased while the change waited to be recorded."));
 }
 
 /* Remember the new head for the rest of the API call. */
@@ -346,6 +419,7 @@ remember_head(const AuditEvent *ev, const uint8 *hash)
 	if (profile_audit_context_matches(ev->tenant_id, &ev->profile_id))
 	{
 		audit_ctx.head_known = true;
+		audit_ctx.head_closed = strcmp(ev->event, "profile.erased") == 0;
 		audit_ctx.head_seq = ev->chain_seq;
 		memcpy(audit_ctx.head_hash, hash, PROFILE_HASH_LEN);
 	}

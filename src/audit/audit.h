@@ -10,6 +10,7 @@
 #define PROFILE_AUDIT_H
 
 #include "datatype/timestamp.h"
+#include "storage/itemptr.h"
 #include "utils/jsonb.h"
 #include "utils/uuid.h"
 
@@ -45,12 +46,23 @@ typedef struct AuditEvent
 
 extern void profile_audit_init(void);
 extern char *profile_audit_mark(const pg_uuid_t *trace_id, const char *client, int flags);
+
+/* The write a mark is for (audit.c, "Marks") */
+typedef enum MarkedWrite
+{
+	MARKED_INSERT,
+	MARKED_UPDATE,
+	MARKED_DELETE
+} MarkedWrite;
+
 extern bool profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id,
-									const char *mark);
+									const char *mark, MarkedWrite write, ItemPointer tid);
+extern void profile_audit_mark_deleting(int64 tenant_id, const pg_uuid_t *profile_id,
+										ItemPointer tid);
 extern void profile_audit_drop_mark(int64 tenant_id, const pg_uuid_t *profile_id);
 extern bool profile_audit_marked(int64 tenant_id, const pg_uuid_t *profile_id,
-								 const char **client, const pg_uuid_t **trace_id,
-								 int *flags);
+								 MarkedWrite write, ItemPointer tid, const char **client,
+								 const pg_uuid_t **trace_id, int *flags);
 extern void profile_audit_set_context(int64 tenant_id, const pg_uuid_t *profile_id);
 extern void profile_audit_clear_context(void);
 extern bool profile_audit_context_matches(int64 tenant_id,

@@ -11,8 +11,10 @@
  * records how many events lost their content, whether the chain held, and
  * the digest that vouches for erased 1.0 events.  The audit tables are
  * append-only for every role (audit/trigger.c): the one exception is this
- * statement, which the trigger recognises by the audit context the API
- * call set with its erasing flag, and which may only remove content.
+ * statement, which the trigger recognises by its shape -- the owner's
+ * update that only removes content and keeps its commitment -- and
+ * verify_audit_chain reports any such update no profile.erased event
+ * accounts for.
  *
  *-------------------------------------------------------------------------
  */
@@ -94,6 +96,15 @@ profile_audit_erase(AuditEvent *ev, ErasureResult *res)
 			}
 			continue;
 		}
+
+		/*
+		 * A profile is erased once: an event whose content is gone already
+		 * lost it outside erase_profile (the trigger lets the owner's
+		 * erasure-shaped updates through), and the record must not vouch for
+		 * it.
+		 */
+		if (row.erased)
+			res->verified = false;
 		v2 = row.ev.salt != NULL && row.ev.data != NULL;
 		if (!row.erased && v2)
 			profile_event_content_hash(&row.ev, content);

@@ -203,7 +203,10 @@ audit_profile_change(PG_FUNCTION_ARGS)
 												desc, &isnull));
 	ev.recorded_at = ev.occurred_at = GetCurrentTransactionStartTimestamp();
 	ev.source = "db";
-	if (!profile_audit_marked(ev.tenant_id, &ev.profile_id, &ev.client, &ev.trace_id, &flags))
+	if (!profile_audit_marked(ev.tenant_id, &ev.profile_id,
+							  TRIGGER_FIRED_BY_INSERT(td->tg_event) ? MARKED_INSERT :
+							  TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? MARKED_UPDATE : MARKED_DELETE,
+							  &td->tg_trigtuple->t_self, &ev.client, &ev.trace_id, &flags))
 	{
 		ev.client = GetUserNameFromId(GetUserId(), false);
 		profile_uuid_v4(&trace_id);
@@ -230,7 +233,10 @@ audit_profile_change(PG_FUNCTION_ARGS)
 	{
 		/* the update that marks a row the call then deletes changes nothing */
 		if (flags & AUDIT_MARK_DELETING)
+		{
+			profile_audit_mark_deleting(ev.tenant_id, &ev.profile_id, &tup->t_self);
 			return PointerGetDatum(tup);
+		}
 		ev.event = (!bool_column(td->tg_trigtuple, desc, "verified") &&
 					bool_column(tup, desc, "verified")) ?
 			"profile.verified" : "profile.updated";

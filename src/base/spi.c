@@ -254,7 +254,7 @@ owner_of_data(void)
  * shard's index or constraint (no name of ours ends in _ and digits).
  * palloc'd.
  */
-char *
+char	   *
 profile_unshard_name(const char *name)
 {
 	size_t		len = strlen(name);

@@ -572,15 +572,25 @@ PG_FUNCTION_INFO_V1(invalidate_caches);
 /*
  * profile_data.invalidate_caches(): AFTER ... FOR EACH STATEMENT on the
  * configuration tables: tell every backend (at commit) that its cached
- * tenants, tokens and contracts are stale.
+ * tenants, tokens and contracts are stale.  On Citus the trigger fires for
+ * a node's copy of a reference table (profile_data.tenants_102008), in the
+ * coordinator's own backend for its copy: the message is for the table
+ * the caches watch.
  */
 Datum
 invalidate_caches(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	Oid			base;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "invalidate_caches: not called as a trigger");
-	CacheInvalidateRelcache(td->tg_relation);
+	rel = td->tg_relation;
+	CacheInvalidateRelcache(rel);
+	base = get_relname_relid(profile_unshard_name(RelationGetRelationName(rel)),
+							 RelationGetNamespace(rel));
+	if (OidIsValid(base) && base != RelationGetRelid(rel))
+		CacheInvalidateRelcacheByRelid(base);
 	return PointerGetDatum(NULL);
 }
