@@ -90,23 +90,9 @@ create_profile_internal(Jsonb *payload)
 	profile_call_begin(&ctx, "create_profile()");
 	profile_check_request(&ctx, payload);
 	profile_read_payload(payload, &in);
-	profile_idempotency_read(&ctx, &in, "create_profile", &idem);
-	ctx.defer_rate_limit = idem.key != NULL;
-	profile_resolve_caller(&ctx, &in);
-	if (idem.key)
-	{
-		int			status;
-
-		profile_idempotency_hash(&idem, payload, 1, NULL);
-		result = profile_idempotency_claim(&ctx, &idem, &status);
-		if (result)
-		{
-			ctx.http_status = status;
-			profile_call_end(&ctx);
-			return result;
-		}
-		profile_call_rate_limit(&ctx);
-	}
+	result = profile_idempotency_begin(&ctx, &in, "create_profile", &idem, payload, 1, NULL);
+	if (result)
+		return result;
 
 	errs = in.errs;
 	check_new_profile(&ctx, &in, &row, &errs, &verification_url);
@@ -304,23 +290,9 @@ create_profiles_internal(Jsonb *payload)
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 	n = (int) JsonContainerSize(items.val.binary.data);
-	profile_idempotency_read(&ctx, &top, "create_profiles", &idem);
-	ctx.defer_rate_limit = idem.key != NULL;
-	profile_resolve_caller(&ctx, &top);
-	if (idem.key)
-	{
-		int			status;
-
-		profile_idempotency_hash(&idem, payload, n, NULL);
-		result = profile_idempotency_claim(&ctx, &idem, &status);
-		if (result)
-		{
-			ctx.http_status = status;
-			profile_call_end(&ctx);
-			return result;
-		}
-		profile_call_rate_limit(&ctx);
-	}
+	result = profile_idempotency_begin(&ctx, &top, "create_profiles", &idem, payload, n, NULL);
+	if (result)
+		return result;
 
 	/* each item on its own */
 	batch = palloc0(sizeof(BatchItem) * n);

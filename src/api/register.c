@@ -274,23 +274,9 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 			in.key[f] = alias ? pe_fields[f].alias : pe_fields[f].name;
 		}
 	}
-	profile_idempotency_read(&ctx, &in, "register_user_profile", &idem);
-	ctx.defer_rate_limit = idem.key != NULL;
-	profile_resolve_caller(&ctx, &in);
-	if (idem.key)
-	{
-		int			status;
-
-		profile_idempotency_hash(&idem, payload, 1, user_profile_id);
-		result = profile_idempotency_claim(&ctx, &idem, &status);
-		if (result)
-		{
-			ctx.http_status = status;
-			profile_call_end(&ctx);
-			return result;
-		}
-		profile_call_rate_limit(&ctx);
-	}
+	result = profile_idempotency_begin(&ctx, &in, "register_user_profile", &idem, payload, 1, user_profile_id);
+	if (result)
+		return result;
 
 	/* every field, all errors together */
 	errs = in.errs;

@@ -709,7 +709,8 @@ profile_check_fields(ProfileInput *in, const TenantInfo *tenant,
 /*
  * The value a field takes in a new profile when the request does not give
  * it: enabled true, the tenant's default roles, empty attributes; the
- * others none.  Returns false for "none".
+ * others none.  Returns false for "none".  (tenant may be NULL for any
+ * field but roles.)
  */
 bool
 profile_default_value(int f, const TenantInfo *tenant, Datum *value)
@@ -737,20 +738,12 @@ profile_default_value(int f, const TenantInfo *tenant, Datum *value)
 bool
 profile_cleared_value(int f, Datum *value)
 {
-	switch (f)
+	if (f == PE_F_ROLES)
 	{
-		case PE_F_ENABLED:
-			*value = BoolGetDatum(true);
-			return true;
-		case PE_F_ROLES:
-			*value = PointerGetDatum(construct_empty_array(TEXTOID));
-			return true;
-		case PE_F_ATTRIBUTES:
-			*value = JsonbPGetDatum(profile_empty_object());
-			return true;
-		default:
-			return false;
+		*value = PointerGetDatum(construct_empty_array(TEXTOID));
+		return true;
 	}
+	return profile_default_value(f, NULL, value);
 }
 
 /* Give every field of row that given[] says was not given its default. */

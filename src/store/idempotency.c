@@ -125,7 +125,7 @@ key_ok(const char *s, size_t len)
  * Idempotency-Key header; VALIDATION_FAILED for a malformed one, or two that
  * differ.  idem->key stays NULL without one.
  */
-void
+static void
 profile_idempotency_read(ApiCall *ctx, const ProfileInput *in, const char *function,
 						 Idempotency *idem)
 {
@@ -252,7 +252,7 @@ push_without_password(JsonbParseState **st, JsonbContainer *obj, Idempotency *id
  * extra (register_user_profile's id argument).  Items: how many profiles
  * the request holds (1, or the batch's size), for the passwords.
  */
-void
+static void
 profile_idempotency_hash(Idempotency *idem, Jsonb *payload, int items,
 						 const pg_uuid_t *extra)
 {
@@ -330,7 +330,7 @@ passwords_match(const Idempotency *idem, Datum stored, bool isnull)
  * true, and its HTTP status in *status.  IDEMPOTENCY_MISMATCH if the
  * request differs.  SPI must be connected.
  */
-Jsonb	   *
+static Jsonb *
 profile_idempotency_claim(ApiCall *ctx, Idempotency *idem, int *status)
 {
 	Datum		args[7];
@@ -395,6 +395,38 @@ profile_idempotency_claim(ApiCall *ctx, Idempotency *idem, int *status)
 	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, result,
 											  DirectFunctionCall1(jsonb_in,
 																  CStringGetDatum("{\"replayed\": true}"))));
+}
+
+/*
+ * The start of a call that may carry an idempotency key: read the key,
+ * resolve the caller, and claim the key.  NULL: the call runs (and has now
+ * been rate-limited); else the first call's result to replay, the call
+ * ended (a replay is not rate-limited).  items and extra: as for
+ * profile_idempotency_hash.
+ */
+Jsonb	   *
+profile_idempotency_begin(ApiCall *ctx, const ProfileInput *in, const char *function,
+						  Idempotency *idem, Jsonb *payload, int items,
+						  const pg_uuid_t *extra)
+{
+	Jsonb	   *result;
+	int			status;
+
+	profile_idempotency_read(ctx, in, function, idem);
+	ctx->defer_rate_limit = idem->key != NULL;
+	profile_resolve_caller(ctx, in);
+	if (idem->key == NULL)
+		return NULL;
+	profile_idempotency_hash(idem, payload, items, extra);
+	result = profile_idempotency_claim(ctx, idem, &status);
+	if (result == NULL)
+	{
+		profile_call_rate_limit(ctx);
+		return NULL;
+	}
+	ctx->http_status = status;
+	profile_call_end(ctx);
+	return result;
 }
 
 /*

@@ -20,11 +20,9 @@ typedef struct Idempotency
 	char	  **password_hashes;	/* Argon2id hashes of them, where known */
 } Idempotency;
 
-extern void profile_idempotency_read(ApiCall *ctx, const ProfileInput *in,
-									 const char *function, Idempotency *idem);
-extern void profile_idempotency_hash(Idempotency *idem, Jsonb *payload, int items,
-									 const pg_uuid_t *extra);
-extern Jsonb *profile_idempotency_claim(ApiCall *ctx, Idempotency *idem, int *status);
+extern Jsonb *profile_idempotency_begin(ApiCall *ctx, const ProfileInput *in,
+										const char *function, Idempotency *idem,
+										Jsonb *payload, int items, const pg_uuid_t *extra);
 extern void profile_idempotency_keep(ApiCall *ctx, Idempotency *idem, Jsonb *result,
 									 int status, const pg_uuid_t *ids, int n);
 extern void profile_idempotency_forget(int64 tenant_id, const pg_uuid_t *profile_id);
