@@ -57,7 +57,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -DPROFILE_EXT_VERSION=\"$(EXTVERSION)\" \
 # ICU for Unicode (normalisation, case folding, the spoof checker): the
 # library PostgreSQL itself links
 ICU_LIBS = $(shell pkg-config --libs icu-uc icu-i18n)
-SHLIB_LINK = -lsodium $(ICU_LIBS)
+SHLIB_LINK = -lsodium -lcrypto $(ICU_LIBS)
 # make ASSERTS=1: our Assert()s checked (the server's own need an assert build)
 ifdef ASSERTS
 PG_CPPFLAGS += -DUSE_ASSERT_CHECKING

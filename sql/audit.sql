@@ -44,6 +44,21 @@ INSERT INTO profile_data.profiles (tenant_id, id, email)
 	  FROM profile_data.tenants t, generate_series(1, 3) g WHERE t.name = 'au';
 SELECT count(*) FROM profile.audit_events WHERE data->>'email' LIKE 'multi%';
 
+-- a direct write's state is checked by the row trigger (the table has no
+-- CHECK constraint for it); the refused writes leave nothing, the valid
+-- update its event
+SELECT * FROM regress.counts() \gset before_
+SELECT regress.err($$INSERT INTO profile_data.profiles (tenant_id, id, email, state)
+	SELECT id, '00000000-0000-7000-8000-000000000021', 'state@example.com', 'done'
+	  FROM profile_data.tenants WHERE name = 'au'$$)->'detail'->'errors';
+SELECT regress.err($$UPDATE profile_data.profiles SET state = 'finished'
+	WHERE id = '00000000-0000-7000-8000-000000000001'$$)->'detail'->'errors';
+UPDATE profile_data.profiles SET state = 'incomplete' WHERE id = '00000000-0000-7000-8000-000000000011';
+SELECT state FROM profile_data.profiles WHERE id IN ('00000000-0000-7000-8000-000000000001',
+	'00000000-0000-7000-8000-000000000011') ORDER BY id;
+SELECT profiles - :before_profiles AS profiles_written, events - :before_events AS events_written
+  FROM regress.counts();
+
 -- failed calls leave no event
 SELECT * FROM regress.counts() \gset before_
 SELECT regress.try(jsonb_build_object('accessTokenId', :'tok', 'email', 'audited@example.com'))->'detail'->>'code';

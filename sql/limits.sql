@@ -74,6 +74,12 @@ SELECT n, regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'size' ||
 	'attributes', jsonb_build_object('x', repeat('y', n))))->'detail'->'errors'->0->>'rule' AS rule
   FROM unnest(ARRAY[65527, 65528]) n;
 SELECT length(jsonb_build_object('x', repeat('y', 65527))::text) AS text_length;
+-- the same where the text escapes characters (a newline takes 2 bytes,
+-- U+0001 takes 6, a quote 2): 65536 bytes pass, 65537 do not
+SELECT m, length(jsonb_build_object('x', repeat(E'\n', 32756) || repeat(chr(1), 2) || '"' || repeat('y', m))::text) AS text_length,
+	   regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'esc' || m || '@example.com',
+		'attributes', jsonb_build_object('x', repeat(E'\n', 32756) || repeat(chr(1), 2) || '"' || repeat('y', m))))->'detail'->'errors'->0->>'rule' AS rule
+  FROM unnest(ARRAY[1, 2]) m;
 
 -- the first call of a session fills the caches through SPI; its result
 -- must not live in memory that SPI frees (1.0 and early 1.1 crashed here)

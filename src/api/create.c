@@ -6,8 +6,8 @@
  * Request shape, principal, tenant, contract and rate limit
  * (model/caller.c); every field rule, with all errors together, then
  * completeness (model/fields.c); the row is stored, uniqueness enforced by
- * the unique indexes (store/profiles.c), audited by the trigger, and, in a
- * verifying tenant, a verification issued (store/verification.c).
+ * the unique indexes and audited (store/profiles.c), and, in a verifying
+ * tenant, a verification issued (store/verification.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -99,10 +99,7 @@ create_profile_internal(Jsonb *payload)
 	if (errs.count > 0)
 		profile_raise_validation(&ctx.trace_id, &errs);
 
-	if (!profile_insert_row(&ctx, &row))
-		profile_raise_if_taken(&ctx.trace_id, row.tenant_id, &row, NULL, "id");
-	if (!profile_claim_id(&row.id, row.tenant_id, ctx.now))
-		profile_raise_taken(&ctx.trace_id, "id");
+	profile_insert_row(&ctx, &row);
 
 	if (ctx.tenant->verification)
 		profile_issue_verification(&ctx, &row, verification_url);

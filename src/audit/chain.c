@@ -172,10 +172,19 @@ static SavedPlan insert_seal_heads_plan = {
 	5, {INT8OID, INT4OID, UUIDARRAYOID, INT4ARRAYOID, BYTEAARRAYOID}
 };
 
+/*
+ * Hashing.  The hashes of events, made for every event appended or
+ * checked, go through OpenSSL (base/crypto.c: st NULL), one at a time; a
+ * digest that stays open while others are made (a walk's, a seal's) is
+ * libsodium's state st.  Both are SHA-256.
+ */
 static void
 put_bytes(crypto_hash_sha256_state *st, const void *p, size_t len)
 {
-	crypto_hash_sha256_update(st, p, len);
+	if (st)
+		crypto_hash_sha256_update(st, p, len);
+	else
+		profile_sha256_update(p, len);
 }
 
 static void
@@ -236,15 +245,14 @@ bytea_hash(Datum d, bool isnull)
 void
 profile_event_content_hash(const AuditEvent *ev, uint8 *out)
 {
-	crypto_hash_sha256_state st;
 	static const char tag[] = "profile_ext audit content v2";
 	char	   *data = JsonbToCString(NULL, &ev->data->root, VARSIZE(ev->data));
 
-	crypto_hash_sha256_init(&st);
-	put_bytes(&st, tag, sizeof(tag));
-	put_bytes(&st, ev->salt, PROFILE_SALT_LEN);
-	put_str(&st, data, strlen(data), false);
-	crypto_hash_sha256_final(&st, out);
+	profile_sha256_begin();
+	put_bytes(NULL, tag, sizeof(tag));
+	put_bytes(NULL, ev->salt, PROFILE_SALT_LEN);
+	put_str(NULL, data, strlen(data), false);
+	profile_sha256_end(out);
 	pfree(data);
 }
 
@@ -273,38 +281,37 @@ put_event_fields(crypto_hash_sha256_state *st, const AuditEvent *ev)
 void
 profile_event_hash(const uint8 *prev, const AuditEvent *ev, uint8 *out)
 {
-	crypto_hash_sha256_state st;
 	static const char tag1[] = "profile_ext audit event v1";
 	static const char tag2[] = "profile_ext audit event v2";
 	uint8		has_prev = prev != NULL;
+	char	   *data = NULL;
+	uint8		content[PROFILE_HASH_LEN];
 
-	crypto_hash_sha256_init(&st);
+	/* what goes in last is made first: one hash at a time */
 	if (ev->version == 1)
-		put_bytes(&st, tag1, sizeof(tag1));
+		data = JsonbToCString(NULL, &ev->data->root, VARSIZE(ev->data));
+	else if (ev->content_hash)
+		memcpy(content, ev->content_hash, PROFILE_HASH_LEN);
 	else
-		put_bytes(&st, tag2, sizeof(tag2));
-	put_bytes(&st, &has_prev, 1);
+		profile_event_content_hash(ev, content);
+
+	profile_sha256_begin();
+	if (ev->version == 1)
+		put_bytes(NULL, tag1, sizeof(tag1));
+	else
+		put_bytes(NULL, tag2, sizeof(tag2));
+	put_bytes(NULL, &has_prev, 1);
 	if (prev)
-		put_bytes(&st, prev, PROFILE_HASH_LEN);
-	put_event_fields(&st, ev);
+		put_bytes(NULL, prev, PROFILE_HASH_LEN);
+	put_event_fields(NULL, ev);
 	if (ev->version == 1)
 	{
-		char	   *data = JsonbToCString(NULL, &ev->data->root, VARSIZE(ev->data));
-
-		put_str(&st, data, strlen(data), false);
+		put_str(NULL, data, strlen(data), false);
 		pfree(data);
 	}
 	else
-	{
-		uint8		content[PROFILE_HASH_LEN];
-
-		if (ev->content_hash)
-			memcpy(content, ev->content_hash, PROFILE_HASH_LEN);
-		else
-			profile_event_content_hash(ev, content);
-		put_bytes(&st, content, PROFILE_HASH_LEN);
-	}
-	crypto_hash_sha256_final(&st, out);
+		put_bytes(NULL, content, PROFILE_HASH_LEN);
+	profile_sha256_end(out);
 }
 
 /*

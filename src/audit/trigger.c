@@ -215,7 +215,7 @@ audit_profile_change(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
-		/* a batch of the API records its profiles' events itself */
+		/* the API records the events of the profiles it creates itself */
 		if (flags & AUDIT_MARK_OWN_EVENTS)
 			return PointerGetDatum(tup);
 		ev.event = "profile.created";

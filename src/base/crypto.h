@@ -18,5 +18,8 @@ extern bytea *profile_token_hash(const char *token, size_t len);
 extern char *profile_hash_password(const char *password, size_t len);
 extern char *profile_new_token(const char *prefix);
 extern void profile_crypto_init(void);
+extern void profile_sha256_begin(void);
+extern void profile_sha256_update(const void *data, size_t len);
+extern void profile_sha256_end(uint8 *out);
 
 #endif							/* PROFILE_CRYPTO_H */

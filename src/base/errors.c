@@ -350,6 +350,19 @@ violated_constraint(const ErrorData *edata)
 void
 profile_rethrow_unique_as_exists(MemoryContext cxt)
 {
+	profile_rethrow_unique_as_exists_traced(cxt, NULL, false);
+}
+
+/*
+ * As profile_rethrow_unique_as_exists, with the call's trace id (NULL: a
+ * new one).  new_profile: the statement stored a new profile with its
+ * first event, so an event already at the start of the id's chain means
+ * the id is taken.
+ */
+void
+profile_rethrow_unique_as_exists_traced(MemoryContext cxt, const pg_uuid_t *trace_id,
+										bool new_profile)
+{
 	static const struct
 	{
 		const char *constraint;
@@ -361,6 +374,7 @@ profile_rethrow_unique_as_exists(MemoryContext cxt)
 		{"profiles_email_key", "email"},
 		{"profiles_phone_key", "mobile_phone_number"},
 		{"profile_ids_pkey", "id"},
+		{"profiles_pkey", "id"},
 	};
 	ErrorData  *edata;
 	const char *constraint = NULL;
@@ -369,17 +383,24 @@ profile_rethrow_unique_as_exists(MemoryContext cxt)
 	edata = CopyErrorData();
 	if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION)
 		constraint = violated_constraint(edata);
+	if (constraint && new_profile &&
+		strcmp(constraint, "audit_events_tenant_id_profile_id_chain_seq_key") == 0)
+		constraint = "profile_ids_pkey";
 	if (constraint)
 	{
 		for (int i = 0; i < lengthof(keys); i++)
 		{
 			if (strcmp(constraint, keys[i].constraint) == 0)
 			{
-				pg_uuid_t	trace_id;
+				pg_uuid_t	new_trace_id;
 
 				FlushErrorState();
-				profile_uuid_v4(&trace_id);
-				profile_raise_taken(&trace_id, keys[i].field);
+				if (trace_id == NULL)
+				{
+					profile_uuid_v4(&new_trace_id);
+					trace_id = &new_trace_id;
+				}
+				profile_raise_taken(trace_id, keys[i].field);
 			}
 		}
 	}

@@ -56,5 +56,9 @@ extern void profile_rethrow_hiding_statement(MemoryContext cxt)
 			pg_attribute_noreturn();
 extern void profile_rethrow_unique_as_exists(MemoryContext cxt)
 			pg_attribute_noreturn();
+extern void profile_rethrow_unique_as_exists_traced(MemoryContext cxt,
+													const pg_uuid_t *trace_id,
+													bool new_profile)
+			pg_attribute_noreturn();
 
 #endif							/* PROFILE_ERRORS_H */

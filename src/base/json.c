@@ -257,6 +257,31 @@ profile_uuid_text(const pg_uuid_t *uuid)
 }
 
 /*
+ * The length of a string in JSON text, as escape_json writes it: the
+ * quotes, two characters for \b \f \n \r \t \" and \\, six for any other
+ * control character, and every other byte as it is.
+ */
+static size_t
+escaped_length(const char *s, int len)
+{
+	size_t		total = 2;
+
+	for (int i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ||
+			c == '"' || c == '\\')
+			total += 2;
+		else if (c < ' ')
+			total += 6;
+		else
+			total += 1;
+	}
+	return total;
+}
+
+/*
  * Is the text form of a jsonb container (as JsonbToCString writes it)
  * longer than limit bytes?  The jsonb value can be far smaller than its
  * text -- a number such as 1e131000 takes a dozen bytes stored and 131 kB
@@ -317,7 +342,7 @@ profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
 				switch (v.type)
 				{
 					case jbvString:
-						escape_json(&buf, pnstrdup(v.val.string.val, v.val.string.len));
+						total += escaped_length(v.val.string.val, v.val.string.len);
 						break;
 					case jbvNumeric:
 						appendStringInfoString(&buf,

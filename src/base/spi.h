@@ -20,7 +20,7 @@ typedef struct SavedPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[40];
+	Oid			argtypes[64];
 	SPIPlanPtr	plan;
 } SavedPlan;
 

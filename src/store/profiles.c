@@ -5,23 +5,25 @@
  *		and change a profile row, and the uniqueness probe.
  *
  * Uniqueness.  Username, email (both case-insensitively) and phone are
- * unique per tenant through unique indexes.  The insert is
- * INSERT ... ON CONFLICT DO NOTHING with no arbiter, so it covers every
- * unique index: a concurrent insert of the same value makes this one wait
- * for the other transaction, and then either insert (the other rolled
- * back) or insert nothing (it committed).  Nothing inserted means taken;
- * one more probe, with a fresh snapshot, names the field.  No
- * subtransaction and no raw unique_violation ever reaches the caller.
- * Under REPEATABLE READ or SERIALIZABLE a conflict with a row the
- * snapshot cannot see is a serialization failure (40001), which clients
- * retry (PostgREST does so by itself).  An update probes before it writes;
- * a concurrent writer that gets past the probe meets the unique index,
- * whose violation the API turns into the same PROFILE_EXISTS
- * (base/errors.c).
+ * unique per tenant through unique indexes.  One profile is stored with a
+ * plain INSERT: a concurrent insert of the same value makes it wait for
+ * the other transaction, and then either insert (the other rolled back)
+ * or meet the unique index (it committed), whose violation becomes
+ * PROFILE_EXISTS naming the field of the index (base/errors.c) -- cheaper
+ * than ON CONFLICT, which probes every unique index before inserting and
+ * writes one more WAL record.  A batch (profile_insert_rows) needs to know
+ * which of its rows were stored, so it uses INSERT ... ON CONFLICT DO
+ * NOTHING with no arbiter, covering every unique index, and one more probe
+ * names the field of a row left out.  An update probes before it writes;
+ * a concurrent writer that gets past the probe meets the unique index, as
+ * an insert does.
  *
  * Audit.  profile_insert_row and profile_update_row set the audit context
  * (audit/audit.c) for the row they write; the caller clears it when its
- * writes are done.
+ * writes are done.  profile_insert_row records the new row's
+ * profile.created event itself, from the values it wrote (the trigger
+ * would rebuild them from the stored row and probe for the chain's head,
+ * which a new profile does not have).
  *
  *-------------------------------------------------------------------------
  */
@@ -49,6 +51,7 @@
 #define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 6 + PROFILE_N_KEYS)
 
 static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
+static SavedPlan create_plan = {NULL, N_INSERT_ARGS + PROFILE_AUDIT_EVENT_NCOLUMNS};
 static SavedPlan update_plan = {NULL, N_UPDATE_ARGS};
 
 static SavedPlan select_plan = {
@@ -223,14 +226,18 @@ static SavedPlan rekey_usernames_plan = {
 static void
 build_insert_plan(void)
 {
+	static const Oid event_types[] = {PROFILE_AUDIT_EVENT_TYPES};
 	StringInfoData cols,
-				vals;
+				vals,
+				evals;
 	int			n = 0;
+	int			created_at;
 
 	if (insert_plan.sql)
 		return;
 	initStringInfo(&cols);
 	initStringInfo(&vals);
+	initStringInfo(&evals);
 	appendStringInfoString(&cols, "tenant_id, id, state");
 	insert_plan.argtypes[n++] = INT8OID;
 	insert_plan.argtypes[n++] = UUIDOID;
@@ -242,7 +249,8 @@ build_insert_plan(void)
 	}
 	appendStringInfoString(&cols, ", verified, created_at, updated_at");
 	insert_plan.argtypes[n++] = BOOLOID;
-	insert_plan.argtypes[n++] = TIMESTAMPTZOID;
+	created_at = ++n;
+	insert_plan.argtypes[n - 1] = TIMESTAMPTZOID;
 	insert_plan.argtypes[n++] = TIMESTAMPTZOID;
 	for (int k = 0; k < PROFILE_N_KEYS; k++)
 	{
@@ -256,22 +264,69 @@ build_insert_plan(void)
 		appendStringInfo(&vals, i > 1 ? ", $%d" : "$%d", i);
 	insert_plan.sql = MemoryContextStrdup(TopMemoryContext,
 										  psprintf("INSERT INTO profile_data.profiles (%s)"
-												   " VALUES (%s) ON CONFLICT DO NOTHING",
+												   " VALUES (%s)",
 												   cols.data, vals.data));
+
+	/* the row, the claim of its id ($2), its first event */
+	memcpy(create_plan.argtypes, insert_plan.argtypes, sizeof(Oid) * N_INSERT_ARGS);
+	memcpy(create_plan.argtypes + N_INSERT_ARGS, event_types, sizeof(event_types));
+	resetStringInfo(&evals);
+	for (int i = 1; i <= PROFILE_AUDIT_EVENT_NCOLUMNS; i++)
+		appendStringInfo(&evals, i > 1 ? ", $%d" : "$%d", N_INSERT_ARGS + i);
+	create_plan.sql = MemoryContextStrdup(TopMemoryContext,
+										  psprintf("WITH p AS (%s),"
+												   " c AS (INSERT INTO profile_data.profile_ids"
+												   " (id, tenant_id, claimed_at) VALUES ($2, $1, $%d))"
+												   " INSERT INTO profile_data.audit_events (%s)"
+												   " VALUES (%s)",
+												   insert_plan.sql, created_at,
+												   PROFILE_AUDIT_EVENT_COLUMNS, evals.data));
 }
 
 /*
- * Insert the row, marked as the call's; false if a unique key is taken.
- * The audit context stays set for the caller's further events; the caller
- * clears it when done (and when it fails: see the API functions'
- * PG_CATCH).
+ * A new row as its profile.created event shows it (audit/trigger.c,
+ * profile_row_document): every column the insert gives a value, but the
+ * password hash, the keys and the mark.
  */
-bool
+static Jsonb *
+created_document(const ProfileRow *row)
+{
+	JsonbParseState *st = NULL;
+
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	profile_push_datum(&st, "tenant_id", Int64GetDatum(row->tenant_id), INT8OID);
+	profile_push_uuid(&st, "id", &row->id);
+	profile_push_text(&st, "state", row->incomplete ? "incomplete" : "complete");
+	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
+		if (!row->isnull[f] && f != PE_F_PASSWORD)
+			profile_push_datum(&st, profile_field_column(f), row->values[f],
+							   profile_field_type(f));
+	profile_push_bool(&st, "verified", row->verified);
+	profile_push_timestamp(&st, "created_at", row->created_at);
+	profile_push_timestamp(&st, "updated_at", row->updated_at);
+	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+}
+
+/*
+ * Store a new profile: insert the row, marked as the call's, claim its id
+ * and record its profile.created event (the first of its chain: the id is
+ * new).  On one server the three go into the tables in one statement; on
+ * Citus, which runs the rows' statements on the nodes that hold them, in
+ * three.  A unique key another profile holds -- its username, email or
+ * phone, or the id -- raises PROFILE_EXISTS naming the field.  The audit
+ * context stays set for the caller's further events; the caller clears it
+ * when done (and when it fails: see the API functions' PG_CATCH).
+ */
+void
 profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 {
-	Datum		values[N_INSERT_ARGS];
-	char		nulls[N_INSERT_ARGS];
+	Datum		values[N_INSERT_ARGS + PROFILE_AUDIT_EVENT_NCOLUMNS];
+	char		nulls[N_INSERT_ARGS + PROFILE_AUDIT_EVENT_NCOLUMNS];
+	uint8		salt[PROFILE_SALT_LEN];
 	int			n = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+	AuditEvent	ev;
+	bool		one_statement = !profile_citus();
 
 	build_insert_plan();
 	memset(nulls, ' ', sizeof(nulls));
@@ -293,11 +348,41 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 		if (row->keynull[k])
 			nulls[n] = 'n';
 	}
-	values[n++] = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client, 0));
+	values[n++] = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client,
+														 AUDIT_MARK_OWN_EVENTS));
+
+	memset(&ev, 0, sizeof(ev));
+	ev.tenant_id = row->tenant_id;
+	ev.profile_id = row->id;
+	ev.recorded_at = ev.occurred_at = ctx->now;
+	ev.client = ctx->client;
+	ev.source = "db";
+	ev.event = "profile.created";
+	ev.trace_id = &ctx->trace_id;
+	ev.data = created_document(row);
 
 	profile_audit_set_context(row->tenant_id, &row->id);
-	profile_exec(&insert_plan, values, nulls, false, 0);
-	return SPI_processed == 1;
+	PG_TRY();
+	{
+		if (one_statement)
+		{
+			profile_audit_first_row(&ev, salt, values + N_INSERT_ARGS, nulls + N_INSERT_ARGS);
+			profile_exec(&create_plan, values, nulls, false, 0);
+		}
+		else
+			profile_exec(&insert_plan, values, nulls, false, 0);
+	}
+	PG_CATCH();
+	{
+		profile_rethrow_unique_as_exists_traced(cxt, &ctx->trace_id, true);
+	}
+	PG_END_TRY();
+	if (!one_statement)
+	{
+		if (!profile_claim_id(&row->id, row->tenant_id, ctx->now))
+			profile_raise_taken(&ctx->trace_id, "id");
+		profile_audit_append_first(&ev);
+	}
 }
 
 /*

@@ -11,7 +11,7 @@
 #include "model/caller.h"
 #include "model/fields.h"
 
-extern bool profile_insert_row(const ApiCall *ctx, const ProfileRow *row);
+extern void profile_insert_row(const ApiCall *ctx, const ProfileRow *row);
 extern void profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n,
 								bool *inserted, Jsonb **docs);
 extern const char *profile_taken_field(int64 tenant_id, const ProfileRow *row,
