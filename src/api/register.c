@@ -12,8 +12,8 @@
  * set-based INSERT.  Any invalid event rejects the whole call.
  *
  * Ids.  The profile id is the client's.  It is claimed in
- * profile_data.profile_ids (store/profiles.c) before the profile is
- * stored: an id any profile of any tenant holds, or held, is
+ * profile_data.profile_ids by the statement that stores the profile
+ * (store/profiles.c): an id any profile of any tenant holds, or held, is
  * PROFILE_EXISTS, and of two registrations of one id at once, in one tenant
  * or in two, exactly one succeeds (the other waits for it, then finds the
  * id taken).
@@ -93,7 +93,6 @@ read_sdk_event(const JsonbValue *v, int index, AuditEvent *ev, FieldErrors *errs
 	{
 		int			key;
 		const PeRule *r = NULL;
-		char	   *field;
 		bool		typed = false;
 
 		CHECK_FOR_INTERRUPTS();
@@ -101,7 +100,6 @@ read_sdk_event(const JsonbValue *v, int index, AuditEvent *ev, FieldErrors *errs
 			continue;
 		JsonbIteratorNext(&it, &val, true);
 		key = pe_sdk_event_key_lookup(k.val.string.val, k.val.string.len);
-		field = psprintf("sdkAuditEvents[%d].%.*s", index, k.val.string.len, k.val.string.val);
 		if (val.type == jbvNull && key != PE_EV_DATE_TIME)
 			continue;
 		switch (key)
@@ -150,7 +148,8 @@ read_sdk_event(const JsonbValue *v, int index, AuditEvent *ev, FieldErrors *errs
 				break;
 		}
 		if (r)
-			profile_add_rule(errs, field, r);
+			profile_add_rule(errs, psprintf("sdkAuditEvents[%d].%.*s", index,
+											k.val.string.len, k.val.string.val), r);
 		else if (!typed)
 		{
 			/* the rest of the event goes to data, "audit" as given */

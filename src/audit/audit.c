@@ -100,7 +100,15 @@ typedef struct MarkEntry
 	char		client[NAMEDATALEN * 2];
 } MarkEntry;
 
-static HTAB *marks = NULL;		/* in TopTransactionContext */
+/*
+ * In TopMemoryContext, made once and emptied at the end of every
+ * transaction (made anew per transaction, it cost a call a few percent);
+ * dropped after a transaction that took many marks, so that a batch's
+ * thousand entries do not stay.
+ */
+static HTAB *marks = NULL;
+
+#define MARKS_KEPT 64
 
 #define MARK_VERSION "pm1"
 
@@ -162,7 +170,7 @@ profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id, const char
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(MarkKey);
 		ctl.entrysize = sizeof(MarkEntry);
-		ctl.hcxt = TopTransactionContext;
+		ctl.hcxt = TopMemoryContext;
 		marks = hash_create("profile_ext row marks", 16, &ctl,
 							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
@@ -291,9 +299,22 @@ audit_xact_callback(XactEvent event, void *arg)
 		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PREPARE)
 	{
-		/* the marks lived in the transaction's memory */
+		/* marks are the transaction's */
 		audit_ctx.active = false;
-		marks = NULL;
+		if (marks != NULL && hash_get_num_entries(marks) > MARKS_KEPT)
+		{
+			hash_destroy(marks);
+			marks = NULL;
+		}
+		else if (marks != NULL && hash_get_num_entries(marks) > 0)
+		{
+			HASH_SEQ_STATUS seq;
+			MarkEntry  *e;
+
+			hash_seq_init(&seq, marks);
+			while ((e = hash_seq_search(&seq)) != NULL)
+				(void) hash_search(marks, &e->key, HASH_REMOVE, NULL);
+		}
 	}
 }
 

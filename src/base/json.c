@@ -292,6 +292,19 @@ escaped_length(const char *s, int len)
 bool
 profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
 {
+	int			depth;
+
+	return profile_jsonb_measure(c, limit, &depth);
+}
+
+/*
+ * As profile_jsonb_text_exceeds, in the same walk the depth of the
+ * container (a flat object or array is 1): *max_depth, exact when the
+ * answer is false.
+ */
+bool
+profile_jsonb_measure(JsonbContainer *c, size_t limit, int *max_depth)
+{
 	JsonbIterator *it = JsonbIteratorInit(c);
 	JsonbValue	v;
 	JsonbIteratorToken tok;
@@ -302,6 +315,7 @@ profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
 	bool	   *first = palloc(sizeof(bool) * cap); /* per open container */
 	bool		after_key = false;
 
+	*max_depth = 0;
 	initStringInfo(&buf);
 	while (total <= limit && (tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
 	{
@@ -327,6 +341,7 @@ profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
 					first = repalloc(first, sizeof(bool) * cap);
 				}
 				first[depth++] = true;
+				*max_depth = Max(*max_depth, depth);
 				after_key = false;
 				break;
 			case WJB_END_ARRAY:

@@ -131,6 +131,8 @@ profile_call_end(ApiCall *ctx)
 void
 profile_check_request(ApiCall *ctx, Jsonb *payload)
 {
+	int			depth = 0;
+
 	if (!JB_ROOT_IS_OBJECT(payload))
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
 					  "request body must be a JSON object");
@@ -142,10 +144,10 @@ profile_check_request(ApiCall *ctx, Jsonb *payload)
 	 */
 	StaticAssertStmt(PE_MAX_PAYLOAD_BYTES == 1024 * 1024, "the message says 1 MiB");
 	if (VARSIZE(payload) - VARHDRSZ > PE_MAX_PAYLOAD_BYTES ||
-		profile_jsonb_text_exceeds(&payload->root, PE_MAX_PAYLOAD_BYTES))
+		profile_jsonb_measure(&payload->root, PE_MAX_PAYLOAD_BYTES, &depth))
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
 					  "request body is larger than 1 MiB");
-	if (profile_jsonb_depth(&payload->root, PE_MAX_PAYLOAD_DEPTH) > PE_MAX_PAYLOAD_DEPTH)
+	if (depth > PE_MAX_PAYLOAD_DEPTH)
 		profile_raise(PE_E_INVALID_REQUEST, &ctx->trace_id, NULL, NULL,
 					  "request body is nested deeper than " PE_STR(PE_MAX_PAYLOAD_DEPTH) " levels");
 }
