@@ -233,6 +233,12 @@ SELECT p.tenant_id, 'id', 'unique', ARRAY[p.id]
 INSERT INTO profile_data.profile_ids (id, tenant_id, claimed_at)
 SELECT DISTINCT ON (id) id, tenant_id, created_at FROM profile_data.profiles
  ORDER BY id, created_at, tenant_id;
+-- the ids of profiles 1.0 deleted: their events stay, so their ids stay
+-- taken too (a new profile starts a chain of its own)
+INSERT INTO profile_data.profile_ids (id, tenant_id, claimed_at)
+SELECT DISTINCT ON (profile_id) profile_id, tenant_id, recorded_at FROM profile_data.audit_events
+ ORDER BY profile_id, recorded_at, tenant_id
+    ON CONFLICT (id) DO NOTHING;
 
 -- a row later in several groups (its username and its phone, say) loses
 -- each of those keys: one row of c per profile

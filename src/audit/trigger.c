@@ -66,10 +66,17 @@ derived_column(const char *name)
 	return false;
 }
 
+/* tenant_id and id: an event has them as its tenant_id and profile_id (1.1) */
+static bool
+event_column(const char *name)
+{
+	return strcmp(name, "tenant_id") == 0 || strcmp(name, "id") == 0;
+}
+
 /*
  * A profile row as jsonb, without the password hash, the derived keys and
- * (1.1) the columns that are null: a column an event does not show has no
- * value.
+ * (1.1) the columns that are null -- a column an event does not show has
+ * no value -- and the tenant and id, the event's own.
  */
 Jsonb	   *
 profile_row_document(HeapTuple tup, TupleDesc desc)
@@ -84,7 +91,8 @@ profile_row_document(HeapTuple tup, TupleDesc desc)
 		Datum		d;
 
 		if (att->attisdropped || secret_column(NameStr(att->attname)) ||
-			derived_column(NameStr(att->attname)) || mark_column(NameStr(att->attname)))
+			derived_column(NameStr(att->attname)) || mark_column(NameStr(att->attname)) ||
+			event_column(NameStr(att->attname)))
 			continue;
 		d = heap_getattr(tup, i + 1, desc, &isnull);
 		if (!isnull)

@@ -191,16 +191,30 @@ profile_sha256_begin(void)
 {
 	if (sha256_ctx == NULL)
 	{
+		EVP_MD_CTX *ctx;
+		const		EVP_MD *md;
+
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
-		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
 #else
-		sha256_md = EVP_sha256();
+		md = EVP_sha256();
 #endif
-		sha256_ctx = EVP_MD_CTX_new();
-		if (sha256_md == NULL || sha256_ctx == NULL)
+		if (md == NULL)
 			ereport(ERROR,
 					errcode(ERRCODE_OUT_OF_MEMORY),
 					errmsg("could not set up SHA-256"));
+		ctx = EVP_MD_CTX_new();
+		if (ctx == NULL)
+		{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+			EVP_MD_free((EVP_MD *) md);
+#endif
+			ereport(ERROR,
+					errcode(ERRCODE_OUT_OF_MEMORY),
+					errmsg("could not set up SHA-256"));
+		}
+		sha256_md = md;
+		sha256_ctx = ctx;
 	}
 	if (EVP_DigestInit_ex(sha256_ctx, sha256_md, NULL) != 1)
 		elog(ERROR, "could not begin a SHA-256 hash");

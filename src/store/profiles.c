@@ -286,7 +286,8 @@ build_insert_plan(void)
 /*
  * A new row as its profile.created event shows it (audit/trigger.c,
  * profile_row_document): every column the insert gives a value, but the
- * password hash, the keys and the mark.
+ * password hash, the keys, the mark, and the tenant and id (the event's
+ * own).
  */
 static Jsonb *
 created_document(const ProfileRow *row)
@@ -294,8 +295,6 @@ created_document(const ProfileRow *row)
 	JsonbParseState *st = NULL;
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	profile_push_datum(&st, "tenant_id", Int64GetDatum(row->tenant_id), INT8OID);
-	profile_push_uuid(&st, "id", &row->id);
 	profile_push_text(&st, "state", row->incomplete ? "incomplete" : "complete");
 	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 		if (!row->isnull[f] && f != PE_F_PASSWORD)
@@ -370,19 +369,18 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 			profile_exec(&create_plan, values, nulls, false, 0);
 		}
 		else
+		{
 			profile_exec(&insert_plan, values, nulls, false, 0);
+			if (!profile_claim_id(&row->id, row->tenant_id, ctx->now))
+				profile_raise_taken(&ctx->trace_id, "id");
+			profile_audit_append_first(&ev);
+		}
 	}
 	PG_CATCH();
 	{
 		profile_rethrow_unique_as_exists_traced(cxt, &ctx->trace_id, true);
 	}
 	PG_END_TRY();
-	if (!one_statement)
-	{
-		if (!profile_claim_id(&row->id, row->tenant_id, ctx->now))
-			profile_raise_taken(&ctx->trace_id, "id");
-		profile_audit_append_first(&ev);
-	}
 }
 
 /*

@@ -76,6 +76,10 @@ $node->safe_psql('postgres', q{SELECT profile.seal_audit_chain('acme')});
 $node->safe_psql('postgres', qq{SELECT profile.update_profile('$p1', '{"accessTokenId": "$token", "language": "en"}')});
 my $pv = $node->safe_psql('postgres', q{SELECT profile.create_profile('{"tenantName": "verifying",
 	"email": "pending@example.com", "verificationUrl": "https://app.example/verify"}')->>'id'});
+# a profile 1.0 deleted: its events stay, and so must its id
+my $pd = $node->safe_psql('postgres', qq{SELECT profile.create_profile('{"accessTokenId": "$token",
+	"email": "gone\@example.com"}')->>'id'});
+$node->safe_psql('postgres', qq{DELETE FROM profile_data.profiles WHERE id = '$pd'});
 
 my $snapshot = q{
 	SELECT (SELECT md5(string_agg(x::text, '|' ORDER BY x.id))
@@ -248,6 +252,13 @@ like($node->safe_psql('postgres', q{SELECT profile.verify_audit_chain('acme')}),
 ($ret, $out, $err) = $node->psql('postgres', qq{SELECT profile.create_profile('{"accessTokenId": "$token",
 	"email": "new\@example.com", "verificationUrl": ""}')});
 like($err, qr/invalid value for field "verificationUrl"/, 'new writes meet the 1.1 rules');
+# the id of the profile 1.0 deleted stays taken, in its tenant and in any other
+($ret, $out, $err) = $node->psql('postgres', qq{SELECT profile.register_user_profile('$pd',
+	'{"accessTokenId": "$token", "countryCode": "US"}')});
+like($err, qr/a profile with this id already exists/, 'the id of a profile 1.0 deleted is taken in its tenant');
+($ret, $out, $err) = $node->psql('postgres', qq{SELECT profile.register_user_profile('$pd',
+	'{"tenantName": "verifying", "countryCode": "US"}')});
+like($err, qr/a profile with this id already exists/, 'and in another tenant');
 like($node->safe_psql('postgres', q{SELECT settings FROM profile_data.tenants WHERE name = 'acme'}),
 	qr/"verification_url": null/, 'stored settings have the new keys');
 
