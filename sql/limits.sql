@@ -80,6 +80,11 @@ SELECT m, length(jsonb_build_object('x', repeat(E'\n', 32756) || repeat(chr(1), 
 	   regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'esc' || m || '@example.com',
 		'attributes', jsonb_build_object('x', repeat(E'\n', 32756) || repeat(chr(1), 2) || '"' || repeat('y', m))))->'detail'->'errors'->0->>'rule' AS rule
   FROM unnest(ARRAY[1, 2]) m;
+-- and where long runs that need no escaping surround them
+SELECT m, length(jsonb_build_object('x', repeat('y', 13) || '"' || repeat('y', m) || E'\t')::text) AS text_length,
+	   regress.try(jsonb_build_object('tenantName', 'lim', 'email', 'run' || m || '@example.com',
+		'attributes', jsonb_build_object('x', repeat('y', 13) || '"' || repeat('y', m) || E'\t')))->'detail'->'errors'->0->>'rule' AS rule
+  FROM unnest(ARRAY[65510, 65511]) m;
 
 -- the first call of a session fills the caches through SPI; its result
 -- must not live in memory that SPI frees (1.0 and early 1.1 crashed here)
