@@ -89,3 +89,15 @@ SELECT jsonb_path_query_array(regress.batch(jsonb_build_object('tenantName', 'bt
 	jsonb_build_object('email', 'V1@example.com'), jsonb_build_object('username', 'USER_2', 'email', 'w1@example.com'),
 	jsonb_build_object('email', 'w2@example.com', 'phone', '+44 20 7946 0958'),
 	jsonb_build_object('email', 'w3@example.com', 'phone', '+44 (0)20 7946 0958')))), '$.results[*].error') AS errors;
+
+-- the profile.created events a batch records itself show each row as the
+-- trigger would (every non-null column but the password hash, the keys,
+-- the mark, and the tenant and id, the event's own), for every profile of
+-- this file
+SELECT count(*) AS created,
+	   count(*) FILTER (WHERE e.data - 'attributes' = jsonb_strip_nulls(to_jsonb(p)
+			- '{tenant_id,id,password_hash,username_key,username_skeleton,username_shape,email_key,phone_key,api_mark,attributes}'::text[])
+		   AND e.data->'attributes' = p.attributes) AS same_document
+  FROM profile_data.profiles p
+  JOIN profile_data.audit_events e ON e.tenant_id = p.tenant_id AND e.profile_id = p.id AND e.chain_seq = 1
+ WHERE e.event = 'profile.created';

@@ -401,7 +401,10 @@ create_profiles_internal(Jsonb *payload)
 		profile_push_int(&st, "index", i);
 		profile_push_bool(&st, "ok", batch[i].stored);
 		if (batch[i].stored)
-			profile_push_jsonb(&st, "profile", profile_result(&batch[i].row, &ctx.trace_id));
+		{
+			profile_push_key(&st, "profile");
+			profile_push_result(&st, &batch[i].row, &ctx.trace_id);
+		}
 		else
 			profile_push_jsonb(&st, "error", batch[i].error);
 		pushJsonbValue(&st, WJB_END_OBJECT, NULL);

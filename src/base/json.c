@@ -269,8 +269,8 @@ escaped_length(const char *s, int len)
 
 	/*
 	 * Eight bytes at a time while none of them needs escaping: no byte below
-	 * 0x20 (a byte below it minus 0x20 borrows into its high bit), no '"'
-	 * and no '\\' (a zero byte after XOR).
+	 * 0x20 (a byte below it minus 0x20 borrows into its high bit), no '"' and
+	 * no '\\' (a zero byte after XOR).
 	 */
 	for (; i + 8 <= len; i += 8)
 	{

@@ -40,7 +40,6 @@
 #include "utils/timestamp.h"
 
 #include "audit/audit.h"
-#include "audit/trigger.h"
 #include "catalog/cache.h"
 #include "base/errors.h"
 #include "base/json.h"
@@ -513,7 +512,7 @@ profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted
 		values[mark_att] = mark;
 		nulls[mark_att] = false;
 		tup = heap_form_tuple(desc, values, nulls);
-		docs[i] = profile_row_document(tup, desc);
+		docs[i] = created_document(row);
 		elems[i] = heap_copy_tuple_as_datum(tup, desc);
 		heap_freetuple(tup);
 	}
