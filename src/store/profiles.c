@@ -11,10 +11,12 @@
  * or meet the unique index (it committed), whose violation becomes
  * PROFILE_EXISTS naming the field of the index (base/errors.c) -- cheaper
  * than ON CONFLICT, which probes every unique index before inserting and
- * writes one more WAL record.  A batch (profile_insert_rows) needs to know
- * which of its rows were stored, so it uses INSERT ... ON CONFLICT DO
- * NOTHING with no arbiter, covering every unique index, and one more probe
- * names the field of a row left out.  An update probes before it writes;
+ * writes one more WAL record.  A batch (profile_insert_rows) goes in the
+ * same way, all rows in one plain INSERT, in a subtransaction; if one of
+ * its rows is taken, the subtransaction is rolled back and the batch
+ * inserted again with INSERT ... ON CONFLICT DO NOTHING with no arbiter,
+ * covering every unique index, which leaves out the rows that are taken;
+ * one more probe names the field of each.  An update probes before it writes;
  * a concurrent writer that gets past the probe meets the unique index, as
  * an insert does.
  *
@@ -30,6 +32,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
@@ -37,6 +40,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "audit/audit.h"
@@ -395,6 +399,69 @@ static SavedPlan insert_rows_plan = {
 };
 
 /*
+ * The same without ON CONFLICT, which probes every unique index before
+ * each row goes in: tried first, in a subtransaction (insert_all_rows).
+ */
+static SavedPlan insert_all_rows_plan = {
+	"INSERT INTO profile_data.profiles SELECT * FROM pg_catalog.unnest($1)",
+	1, {InvalidOid}
+};
+
+/* A plan whose argument is an array of the row type (its OID: arraytype). */
+static void
+rows_plan(SavedPlan *p, Oid arraytype)
+{
+	/* a new CREATE EXTENSION makes another type */
+	if (p->plan && p->argtypes[0] != arraytype)
+	{
+		SPI_freeplan(p->plan);
+		p->plan = NULL;
+	}
+	p->argtypes[0] = arraytype;
+}
+
+/*
+ * Store every row of the array arg with a plain INSERT, in a
+ * subtransaction: true if all went in; false, with nothing written, if one
+ * met a unique key another profile (or another row of the array) holds.
+ * Any other error is the caller's.
+ */
+static bool
+insert_all_rows(Datum arg)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool stored = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		profile_exec(&insert_all_rows_plan, &arg, NULL, false, 0);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		stored = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(edata);
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+	return stored;
+}
+
+/*
  * Which of the new ids were stored: asked afterwards, since Citus cannot
  * return rows from an INSERT ... SELECT it runs through the coordinator.
  * The ids are new, so a row with one is the row just inserted.
@@ -517,17 +584,21 @@ profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted
 		heap_freetuple(tup);
 	}
 
-	/*
-	 * the plan knows the array type's OID: a new CREATE EXTENSION makes
-	 * another
-	 */
-	if (insert_rows_plan.plan && insert_rows_plan.argtypes[0] != arraytype)
-	{
-		SPI_freeplan(insert_rows_plan.plan);
-		insert_rows_plan.plan = NULL;
-	}
-	insert_rows_plan.argtypes[0] = arraytype;
 	arg = PointerGetDatum(construct_array(elems, n, rowtype, -1, false, TYPALIGN_DOUBLE));
+
+	/*
+	 * On one server, all rows at once, as one profile goes in; if one of
+	 * them is taken (rare in an import), again with ON CONFLICT.  (Citus
+	 * cannot roll back a subtransaction whose writes failed on a worker.)
+	 */
+	rows_plan(&insert_all_rows_plan, arraytype);
+	if (!profile_citus() && insert_all_rows(arg))
+	{
+		for (int i = 0; i < n; i++)
+			inserted[i] = true;
+		return;
+	}
+	rows_plan(&insert_rows_plan, arraytype);
 	profile_exec(&insert_rows_plan, &arg, NULL, false, 0);
 
 	for (int i = 0; i < n; i++)
@@ -582,8 +653,7 @@ profile_taken_field(int64 tenant_id, const ProfileRow *row,
 
 static SavedPlan claim_ids_plan = {
 	"INSERT INTO profile_data.profile_ids (id, tenant_id, claimed_at)"
-	" SELECT u.id, $2, $3 FROM pg_catalog.unnest($1) AS u(id)"
-	" ON CONFLICT (id) DO NOTHING",
+	" SELECT u.id, $2, $3 FROM pg_catalog.unnest($1) AS u(id)",
 	3, {UUIDARRAYOID, INT8OID, TIMESTAMPTZOID}
 };
 
