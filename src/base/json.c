@@ -416,3 +416,37 @@ profile_empty_object(void)
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }
+
+/* jsonb's order of object keys: the shorter first, then bytewise */
+static int
+key_order_cmp(const void *a, const void *b, void *arg)
+{
+	const char *const *names = arg;
+	const char *x = names[*(const int *) a];
+	const char *y = names[*(const int *) b];
+	size_t		lx = strlen(x),
+				ly = strlen(y);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return memcmp(x, y, lx);
+}
+
+/*
+ * The indexes of names[0..n-1] that are not NULL, into order[], in the
+ * order jsonb keeps object keys; returns how many.  An object whose keys
+ * are pushed in this order needs no sorting when it ends (PostgreSQL's
+ * qsort sees that it is sorted): documents built on every call compute
+ * their order once.
+ */
+int
+profile_jsonb_key_order(const char *const *names, int n, int *order)
+{
+	int			count = 0;
+
+	for (int i = 0; i < n; i++)
+		if (names[i] != NULL)
+			order[count++] = i;
+	qsort_arg(order, count, sizeof(int), key_order_cmp, (void *) names);
+	return count;
+}

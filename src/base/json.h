@@ -30,6 +30,7 @@ extern void profile_push_datum(JsonbParseState **st, const char *key,
 extern int	profile_jsonb_depth(JsonbContainer *c, int limit);
 extern bool profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit);
 extern bool profile_jsonb_measure(JsonbContainer *c, size_t limit, int *max_depth);
+extern int	profile_jsonb_key_order(const char *const *names, int n, int *order);
 extern char *profile_uuid_text(const pg_uuid_t *uuid);
 extern Jsonb *profile_empty_object(void);
 

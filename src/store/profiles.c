@@ -295,17 +295,59 @@ build_insert_plan(void)
 static Jsonb *
 created_document(const ProfileRow *row)
 {
+	/* the columns that are not fields: key PE_F__COUNT + C_* */
+	enum
+	{
+		C_STATE, C_VERIFIED, C_CREATED_AT, C_UPDATED_AT, C__COUNT
+	};
+	static const char *const other_columns[C__COUNT] = {
+		"state", "verified", "created_at", "updated_at"
+	};
+	static int	order[PE_F__COUNT + C__COUNT];
+	static int	nkeys = -1;
 	JsonbParseState *st = NULL;
 
+	if (nkeys < 0)
+	{
+		const char *names[PE_F__COUNT + C__COUNT] = {0};
+
+		for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
+			if (f != PE_F_PASSWORD)
+				names[f] = profile_field_column(f);
+		for (int c = 0; c < C__COUNT; c++)
+			names[PE_F__COUNT + c] = other_columns[c];
+		nkeys = profile_jsonb_key_order(names, PE_F__COUNT + C__COUNT, order);
+	}
+
+	/* in jsonb's order of keys, computed once */
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	profile_push_text(&st, "state", row->incomplete ? "incomplete" : "complete");
-	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
-		if (!row->isnull[f] && f != PE_F_PASSWORD)
-			profile_push_datum(&st, profile_field_column(f), row->values[f],
-							   profile_field_type(f));
-	profile_push_bool(&st, "verified", row->verified);
-	profile_push_timestamp(&st, "created_at", row->created_at);
-	profile_push_timestamp(&st, "updated_at", row->updated_at);
+	for (int i = 0; i < nkeys; i++)
+	{
+		int			f = order[i];
+
+		if (f < PE_F__COUNT)
+		{
+			if (!row->isnull[f])
+				profile_push_datum(&st, profile_field_column(f), row->values[f],
+								   profile_field_type(f));
+			continue;
+		}
+		switch (f - PE_F__COUNT)
+		{
+			case C_STATE:
+				profile_push_text(&st, "state", row->incomplete ? "incomplete" : "complete");
+				break;
+			case C_VERIFIED:
+				profile_push_bool(&st, "verified", row->verified);
+				break;
+			case C_CREATED_AT:
+				profile_push_timestamp(&st, "created_at", row->created_at);
+				break;
+			case C_UPDATED_AT:
+				profile_push_timestamp(&st, "updated_at", row->updated_at);
+				break;
+		}
+	}
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }
 
@@ -587,9 +629,9 @@ profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted
 	arg = PointerGetDatum(construct_array(elems, n, rowtype, -1, false, TYPALIGN_DOUBLE));
 
 	/*
-	 * On one server, all rows at once, as one profile goes in; if one of
-	 * them is taken (rare in an import), again with ON CONFLICT.  (Citus
-	 * cannot roll back a subtransaction whose writes failed on a worker.)
+	 * On one server, all rows at once, as one profile goes in; if one of them
+	 * is taken (rare in an import), again with ON CONFLICT.  (Citus cannot
+	 * roll back a subtransaction whose writes failed on a worker.)
 	 */
 	rows_plan(&insert_all_rows_plan, arraytype);
 	if (!profile_citus() && insert_all_rows(arg))
