@@ -20,6 +20,7 @@ OBJS = \
 	src/base/errors.o \
 	src/base/json.o \
 	src/base/postgrest.o \
+	src/base/rowinsert.o \
 	src/base/spi.o \
 	src/catalog/cache.o \
 	src/catalog/ratelimit.o \
@@ -66,7 +67,7 @@ endif
 # pg_regress: one file per area (sql/, expected/)
 REGRESS = install admin principal contract fields email phone uniqueness identity \
 	register lifecycle batch idempotency trail marks chain \
-	onboard verification privileges security malformed limits postgrest ratelimit errors seeds audit cleanup
+	rowinsert onboard verification privileges security malformed limits postgrest ratelimit errors seeds audit cleanup
 # Each file starts from a fresh extension (test/fresh.sql), so one can run
 # alone: make installcheck REGRESS=fields.  pg_regress and
 # pg_isolation_regress start a throwaway server of their own

@@ -57,6 +57,7 @@
 #include "audit/chain.h"
 #include "base/crypto.h"
 #include "base/json.h"
+#include "base/rowinsert.h"
 #include "core/pe_validate.h"
 
 typedef struct AuditContext
@@ -366,6 +367,15 @@ static SavedPlan head_plan = {
 	2, {INT8OID, UUIDOID}
 };
 
+/* An event's row (event_row) */
+#define PROFILE_AUDIT_EVENT_COLUMNS \
+	"tenant_id, recorded_at, occurred_at, profile_id, client, source, event," \
+	" session_id, transaction_group_id, trace_id, data, chain_seq, prev_hash, hash, salt"
+#define PROFILE_AUDIT_EVENT_NCOLUMNS 15
+#define PROFILE_AUDIT_EVENT_TYPES \
+	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID, \
+	TEXTOID, UUIDOID, UUIDOID, UUIDOID, JSONBOID, INT4OID, BYTEAOID, BYTEAOID, BYTEAOID
+
 static SavedPlan insert_event_plan = {
 	"INSERT INTO profile_data.audit_events (" PROFILE_AUDIT_EVENT_COLUMNS ")"
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
@@ -498,7 +508,18 @@ event_row(AuditEvent *ev, bool first, uint8 *salt, Datum *v, char *n)
 	remember_head(ev, hash);
 }
 
-/* Append one event to its profile's chain (see event_row). */
+/* audit_events, for events appended without a statement */
+static const char *const event_columns[PROFILE_AUDIT_EVENT_NCOLUMNS] = {
+	"tenant_id", "recorded_at", "occurred_at", "profile_id", "client", "source", "event",
+	"session_id", "transaction_group_id", "trace_id", "data", "chain_seq", "prev_hash",
+	"hash", "salt"
+};
+static RowTable event_rows = {"audit_events", PROFILE_AUDIT_EVENT_NCOLUMNS, event_columns};
+
+/*
+ * Append one event to its profile's chain (see event_row): on one server
+ * without a statement where the table allows it (base/rowinsert.c).
+ */
 static void
 append_event(AuditEvent *ev, bool first)
 {
@@ -507,20 +528,12 @@ append_event(AuditEvent *ev, bool first)
 	char		n[PROFILE_AUDIT_EVENT_NCOLUMNS];
 
 	event_row(ev, first, salt, v, n);
+	if (!profile_citus() && profile_row_insert(&event_rows, v, n))
+		return;
 	if (profile_exec(&insert_event_plan, v, n, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record audit event");
 }
 
-/*
- * The row of the first event of a new profile's chain, for the caller to
- * insert in a statement of its own (see event_row): v[] and n[] hold
- * PROFILE_AUDIT_EVENT_NCOLUMNS values; salt, PROFILE_SALT_LEN bytes.
- */
-void
-profile_audit_first_row(AuditEvent *ev, uint8 *salt, Datum *v, char *n)
-{
-	event_row(ev, true, salt, v, n);
-}
 
 /* Append one event to its profile's chain (see append_event). */
 void

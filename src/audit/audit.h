@@ -69,16 +69,6 @@ extern bool profile_audit_context_matches(int64 tenant_id,
 										  const pg_uuid_t *profile_id);
 extern void profile_audit_append(AuditEvent *ev);
 extern void profile_audit_append_first(AuditEvent *ev);
-
-/* An event's row, for a statement that inserts it with other rows */
-#define PROFILE_AUDIT_EVENT_COLUMNS \
-	"tenant_id, recorded_at, occurred_at, profile_id, client, source, event," \
-	" session_id, transaction_group_id, trace_id, data, chain_seq, prev_hash, hash, salt"
-#define PROFILE_AUDIT_EVENT_NCOLUMNS 15
-#define PROFILE_AUDIT_EVENT_TYPES \
-	INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, UUIDOID, TEXTOID, TEXTOID, \
-	TEXTOID, UUIDOID, UUIDOID, UUIDOID, JSONBOID, INT4OID, BYTEAOID, BYTEAOID, BYTEAOID
-extern void profile_audit_first_row(AuditEvent *ev, uint8 *salt, Datum *v, char *n);
 extern void profile_audit_append_batch(AuditEvent *evs, int n);
 extern void profile_audit_append_firsts(AuditEvent *evs, int n);
 

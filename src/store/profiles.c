@@ -47,6 +47,7 @@
 #include "catalog/cache.h"
 #include "base/errors.h"
 #include "base/json.h"
+#include "base/rowinsert.h"
 #include "store/profiles.h"
 #include "store/verification.h"
 
@@ -54,7 +55,10 @@
 #define N_UPDATE_ARGS (PE_F__COUNT - PE_F_USERNAME + 6 + PROFILE_N_KEYS)
 
 static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
-static SavedPlan create_plan = {NULL, N_INSERT_ARGS + PROFILE_AUDIT_EVENT_NCOLUMNS};
+
+/* The same row, inserted without a statement where the table allows it */
+static const char *insert_columns[N_INSERT_ARGS];
+static RowTable profile_rows = {"profiles", N_INSERT_ARGS, insert_columns};
 static SavedPlan update_plan = {NULL, N_UPDATE_ARGS};
 
 static SavedPlan select_plan = {
@@ -229,61 +233,48 @@ static SavedPlan rekey_usernames_plan = {
 static void
 build_insert_plan(void)
 {
-	static const Oid event_types[] = {PROFILE_AUDIT_EVENT_TYPES};
 	StringInfoData cols,
-				vals,
-				evals;
+				vals;
 	int			n = 0;
-	int			created_at;
 
 	if (insert_plan.sql)
 		return;
 	initStringInfo(&cols);
 	initStringInfo(&vals);
-	initStringInfo(&evals);
-	appendStringInfoString(&cols, "tenant_id, id, state");
+	insert_columns[n] = "tenant_id";
 	insert_plan.argtypes[n++] = INT8OID;
+	insert_columns[n] = "id";
 	insert_plan.argtypes[n++] = UUIDOID;
+	insert_columns[n] = "state";
 	insert_plan.argtypes[n++] = TEXTOID;
 	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
 	{
-		appendStringInfo(&cols, ", %s", profile_field_column(f));
+		insert_columns[n] = profile_field_column(f);
 		insert_plan.argtypes[n++] = profile_field_type(f);
 	}
-	appendStringInfoString(&cols, ", verified, created_at, updated_at");
+	insert_columns[n] = "verified";
 	insert_plan.argtypes[n++] = BOOLOID;
-	created_at = ++n;
-	insert_plan.argtypes[n - 1] = TIMESTAMPTZOID;
+	insert_columns[n] = "created_at";
+	insert_plan.argtypes[n++] = TIMESTAMPTZOID;
+	insert_columns[n] = "updated_at";
 	insert_plan.argtypes[n++] = TIMESTAMPTZOID;
 	for (int k = 0; k < PROFILE_N_KEYS; k++)
 	{
-		appendStringInfo(&cols, ", %s", profile_key_columns[k]);
+		insert_columns[n] = profile_key_columns[k];
 		insert_plan.argtypes[n++] = TEXTOID;
 	}
-	appendStringInfoString(&cols, ", api_mark");
+	insert_columns[n] = "api_mark";
 	insert_plan.argtypes[n++] = TEXTOID;
 	Assert(n == N_INSERT_ARGS);
 	for (int i = 1; i <= n; i++)
+	{
+		appendStringInfo(&cols, i > 1 ? ", %s" : "%s", insert_columns[i - 1]);
 		appendStringInfo(&vals, i > 1 ? ", $%d" : "$%d", i);
+	}
 	insert_plan.sql = MemoryContextStrdup(TopMemoryContext,
 										  psprintf("INSERT INTO profile_data.profiles (%s)"
 												   " VALUES (%s)",
 												   cols.data, vals.data));
-
-	/* the row, the claim of its id ($2), its first event */
-	memcpy(create_plan.argtypes, insert_plan.argtypes, sizeof(Oid) * N_INSERT_ARGS);
-	memcpy(create_plan.argtypes + N_INSERT_ARGS, event_types, sizeof(event_types));
-	resetStringInfo(&evals);
-	for (int i = 1; i <= PROFILE_AUDIT_EVENT_NCOLUMNS; i++)
-		appendStringInfo(&evals, i > 1 ? ", $%d" : "$%d", N_INSERT_ARGS + i);
-	create_plan.sql = MemoryContextStrdup(TopMemoryContext,
-										  psprintf("WITH p AS (%s),"
-												   " c AS (INSERT INTO profile_data.profile_ids"
-												   " (id, tenant_id, claimed_at) VALUES ($2, $1, $%d))"
-												   " INSERT INTO profile_data.audit_events (%s)"
-												   " VALUES (%s)",
-												   insert_plan.sql, created_at,
-												   PROFILE_AUDIT_EVENT_COLUMNS, evals.data));
 }
 
 /*
@@ -351,26 +342,45 @@ created_document(const ProfileRow *row)
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }
 
+/* profile_data.profile_ids, for claims made without a statement */
+static const char *const id_columns[] = {"id", "tenant_id", "claimed_at"};
+static RowTable id_rows = {"profile_ids", lengthof(id_columns), id_columns};
+
+/*
+ * Claim a new profile's id without a statement; false if the table needs
+ * one.  An id taken is a unique violation (profile_ids_pkey).
+ */
+static bool
+claim_new_id(const pg_uuid_t *id, int64 tenant_id, TimestampTz now)
+{
+	Datum		values[3];
+
+	values[0] = UUIDPGetDatum(id);
+	values[1] = Int64GetDatum(tenant_id);
+	values[2] = TimestampTzGetDatum(now);
+	return profile_row_insert(&id_rows, values, NULL);
+}
+
 /*
  * Store a new profile: insert the row, marked as the call's, claim its id
  * and record its profile.created event (the first of its chain: the id is
- * new).  On one server the three go into the tables in one statement; on
- * Citus, which runs the rows' statements on the nodes that hold them, in
- * three.  A unique key another profile holds -- its username, email or
- * phone, or the id -- raises PROFILE_EXISTS naming the field.  The audit
- * context stays set for the caller's further events; the caller clears it
- * when done (and when it fails: see the API functions' PG_CATCH).
+ * new).  On one server the rows go into the tables without statements
+ * where the tables allow it (base/rowinsert.c); on Citus, which runs the
+ * rows' statements on the nodes that hold them, through statements.  A
+ * unique key another profile holds -- its username, email or phone, or
+ * the id -- raises PROFILE_EXISTS naming the field.  The audit context
+ * stays set for the caller's further events; the caller clears it when
+ * done (and when it fails: see the API functions' PG_CATCH).
  */
 void
 profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 {
-	Datum		values[N_INSERT_ARGS + PROFILE_AUDIT_EVENT_NCOLUMNS];
-	char		nulls[N_INSERT_ARGS + PROFILE_AUDIT_EVENT_NCOLUMNS];
-	uint8		salt[PROFILE_SALT_LEN];
+	Datum		values[N_INSERT_ARGS];
+	char		nulls[N_INSERT_ARGS];
 	int			n = 0;
 	MemoryContext cxt = CurrentMemoryContext;
 	AuditEvent	ev;
-	bool		one_statement = !profile_citus();
+	bool		direct = !profile_citus();
 
 	build_insert_plan();
 	memset(nulls, ' ', sizeof(nulls));
@@ -408,18 +418,12 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 	profile_audit_set_context(row->tenant_id, &row->id);
 	PG_TRY();
 	{
-		if (one_statement)
-		{
-			profile_audit_first_row(&ev, salt, values + N_INSERT_ARGS, nulls + N_INSERT_ARGS);
-			profile_exec(&create_plan, values, nulls, false, 0);
-		}
-		else
-		{
+		if (!(direct && profile_row_insert(&profile_rows, values, nulls)))
 			profile_exec(&insert_plan, values, nulls, false, 0);
-			if (!profile_claim_id(&row->id, row->tenant_id, ctx->now))
-				profile_raise_taken(&ctx->trace_id, "id");
-			profile_audit_append_first(&ev);
-		}
+		if (!(direct && claim_new_id(&row->id, row->tenant_id, ctx->now)) &&
+			!profile_claim_id(&row->id, row->tenant_id, ctx->now))
+			profile_raise_taken(&ctx->trace_id, "id");
+		profile_audit_append_first(&ev);
 	}
 	PG_CATCH();
 	{

@@ -1,0 +1,77 @@
+-- rows the API stores without a statement (src/base/rowinsert.c) are seen
+-- by what sees a statement's rows: users' own row and statement triggers,
+-- logical decoding; a table that needs a statement (a rule, row-level
+-- security, a column default of its own) gets one
+\set ECHO none
+\i test/fresh.sql
+\set ECHO all
+\set VERBOSITY terse
+SELECT profile.create_tenant('ri', '{"required_contract": null}') IS NOT NULL;
+CREATE TABLE regress.seen (n serial, what text);
+
+-- users' own triggers on the tables an API call writes
+CREATE FUNCTION regress.saw() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_LEVEL = 'ROW' THEN
+		INSERT INTO regress.seen (what) VALUES (format('%s %s %s row: %s', TG_TABLE_NAME, TG_WHEN, TG_OP,
+			coalesce(to_jsonb(NEW)->>'email', to_jsonb(NEW)->>'event', 'an id')));
+		IF TG_TABLE_NAME = 'profiles' AND TG_WHEN = 'BEFORE' THEN
+			NEW.full_name := 'set by a trigger';
+		END IF;
+		RETURN NEW;
+	END IF;
+	INSERT INTO regress.seen (what) VALUES (format('%s %s %s statement', TG_TABLE_NAME, TG_WHEN, TG_OP));
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER zz_before_row BEFORE INSERT ON profile_data.profiles FOR EACH ROW EXECUTE FUNCTION regress.saw();
+CREATE TRIGGER zz_after_row AFTER INSERT ON profile_data.profiles FOR EACH ROW EXECUTE FUNCTION regress.saw();
+CREATE TRIGGER zz_before_statement BEFORE INSERT ON profile_data.profiles FOR EACH STATEMENT EXECUTE FUNCTION regress.saw();
+CREATE TRIGGER zz_after_statement AFTER INSERT ON profile_data.profiles FOR EACH STATEMENT EXECUTE FUNCTION regress.saw();
+CREATE TRIGGER zz_after_row AFTER INSERT ON profile_data.audit_events FOR EACH ROW EXECUTE FUNCTION regress.saw();
+CREATE TRIGGER zz_after_row AFTER INSERT ON profile_data.profile_ids FOR EACH ROW EXECUTE FUNCTION regress.saw();
+SELECT profile.create_profile('{"tenantName": "ri", "email": "one@example.com"}')->>'full_name' AS returned_full_name;
+SELECT what FROM regress.seen ORDER BY n;
+-- the row holds what the BEFORE trigger set; the call's result and its
+-- profile.created event hold what the call wrote (README, Audit trail)
+SELECT p.full_name AS stored, e.data->>'full_name' AS in_event
+  FROM profile_data.profiles p JOIN profile_data.audit_events e ON e.profile_id = p.id
+ WHERE p.email = 'one@example.com';
+DROP TRIGGER zz_before_row ON profile_data.profiles;
+DROP TRIGGER zz_after_row ON profile_data.profiles;
+DROP TRIGGER zz_before_statement ON profile_data.profiles;
+DROP TRIGGER zz_after_statement ON profile_data.profiles;
+DROP TRIGGER zz_after_row ON profile_data.audit_events;
+DROP TRIGGER zz_after_row ON profile_data.profile_ids;
+TRUNCATE regress.seen;
+
+-- logical decoding sees the three rows of a call
+SELECT 'init' FROM pg_create_logical_replication_slot('regress_rowinsert', 'test_decoding');
+SELECT profile.create_profile('{"tenantName": "ri", "email": "two@example.com"}') IS NOT NULL;
+SELECT substring(data from '^table [a-z_.]+: [A-Z]+') AS change, count(*)
+  FROM pg_logical_slot_get_changes('regress_rowinsert', NULL, NULL)
+ WHERE data LIKE 'table %'
+ GROUP BY 1 ORDER BY 1;
+SELECT pg_drop_replication_slot('regress_rowinsert');
+
+-- a rule: the call uses a statement, which the rule rewrites
+CREATE RULE regress_events AS ON INSERT TO profile_data.audit_events
+	DO ALSO INSERT INTO regress.seen (what) VALUES ('rule on audit_events: ' || NEW.event);
+SELECT profile.create_profile('{"tenantName": "ri", "email": "three@example.com"}') IS NOT NULL;
+SELECT what FROM regress.seen ORDER BY n;
+DROP RULE regress_events ON profile_data.audit_events;
+
+-- a column of one's own with a default: a statement, which fills it
+ALTER TABLE profile_data.profiles ADD COLUMN regress_source text DEFAULT 'api';
+SELECT profile.create_profile('{"tenantName": "ri", "email": "five@example.com"}') IS NOT NULL;
+SELECT email, regress_source FROM profile_data.profiles WHERE email = 'five@example.com';
+ALTER TABLE profile_data.profiles DROP COLUMN regress_source;
+-- and without it, again without a statement
+SELECT profile.create_profile('{"tenantName": "ri", "email": "six@example.com"}') IS NOT NULL;
+
+-- every profile of this file: one claim, one event each; the chains verify
+SELECT count(*) AS profiles,
+	   (SELECT count(*) FROM profile_data.profile_ids) AS claims,
+	   (SELECT count(*) FROM profile_data.audit_events WHERE event = 'profile.created') AS created_events
+  FROM profile_data.profiles;
+SELECT profile.verify_audit_chain('ri')->>'ok' AS chains_ok;

@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * src/base/rowinsert.h
+ *		Inserting one row through the executor without a statement
+ *		(rowinsert.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PROFILE_ROWINSERT_H
+#define PROFILE_ROWINSERT_H
+
+/*
+ * A table of profile_data and the columns a caller gives, in its order;
+ * the rest is worked out on first use.  Static, one per kind of row.
+ */
+typedef struct RowTable
+{
+	const char *relname;
+	int			ncols;
+	const char *const *cols;
+	/* worked out on first use, and after a change of the table */
+	bool		registered;
+	bool		valid;
+	bool		usable;			/* no statement needed */
+	Oid			relid;
+	int			natts;
+	int		   *col_att;		/* per column given: its attribute, from 0 */
+	int			serial_att;		/* a column filled from a sequence, or -1 */
+	Oid			serial_seq;
+} RowTable;
+
+extern bool profile_row_insert(RowTable *t, const Datum *values, const char *nulls);
+
+#endif							/* PROFILE_ROWINSERT_H */
