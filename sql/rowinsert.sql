@@ -37,6 +37,17 @@ SELECT what FROM regress.seen ORDER BY n;
 SELECT p.full_name AS stored, e.data->>'full_name' AS in_event
   FROM profile_data.profiles p JOIN profile_data.audit_events e ON e.profile_id = p.id
  WHERE p.email = 'one@example.com';
+-- a batch: the statement triggers once, the row triggers per row; a
+-- registration: every event
+TRUNCATE regress.seen;
+SELECT profile.create_profiles('{"tenantName": "ri", "profiles": [{"email": "b1@example.com"},
+	{"email": "b2@example.com"}, {"email": "one@example.com"}]}')->>'created' AS created;
+SELECT what, count(*) FROM regress.seen GROUP BY what ORDER BY min(n);
+TRUNCATE regress.seen;
+SELECT profile.register_user_profile('00000000-0000-7000-8000-0000000000a1', '{"tenantName": "ri",
+	"countryCode": "FI", "sdkAuditEvents": [{"dateTime": "2026-01-01T00:00:00Z", "logEvent": "a"},
+	{"dateTime": "2026-01-01T00:00:01Z", "logEvent": "b"}]}')->>'audit_events' AS sdk_events;
+SELECT what, count(*) FROM regress.seen GROUP BY what ORDER BY min(n);
 DROP TRIGGER zz_before_row ON profile_data.profiles;
 DROP TRIGGER zz_after_row ON profile_data.profiles;
 DROP TRIGGER zz_before_statement ON profile_data.profiles;
@@ -69,9 +80,11 @@ ALTER TABLE profile_data.profiles DROP COLUMN regress_source;
 -- and without it, again without a statement
 SELECT profile.create_profile('{"tenantName": "ri", "email": "six@example.com"}') IS NOT NULL;
 
--- every profile of this file: one claim, one event each; the chains verify
+-- every profile of this file: one claim, one profile.created event each;
+-- the chains verify
 SELECT count(*) AS profiles,
 	   (SELECT count(*) FROM profile_data.profile_ids) AS claims,
-	   (SELECT count(*) FROM profile_data.audit_events WHERE event = 'profile.created') AS created_events
+	   (SELECT count(*) FROM profile_data.audit_events WHERE event = 'profile.created') AS created_events,
+	   (SELECT count(*) FROM profile_data.audit_events) AS events
   FROM profile_data.profiles;
 SELECT profile.verify_audit_chain('ri')->>'ok' AS chains_ok;

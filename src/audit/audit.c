@@ -460,6 +460,34 @@ uuid_or_null(const pg_uuid_t *u, char *null)
 }
 
 /*
+ * An event's row as v[] and n[], in the order of
+ * PROFILE_AUDIT_EVENT_COLUMNS: its fields, prev (NULL: first of its
+ * chain), its hash (NULL: the caller's to set) and its salt.
+ */
+static void
+event_values(const AuditEvent *ev, const uint8 *prev, const uint8 *hash, Datum *v, char *n)
+{
+	memset(n, ' ', PROFILE_AUDIT_EVENT_NCOLUMNS);
+	v[0] = Int64GetDatum(ev->tenant_id);
+	v[1] = TimestampTzGetDatum(ev->recorded_at);
+	v[2] = TimestampTzGetDatum(ev->occurred_at);
+	v[3] = UUIDPGetDatum(&ev->profile_id);
+	v[4] = ev->client ? CStringGetTextDatum(ev->client) : (Datum) 0;
+	n[4] = ev->client ? ' ' : 'n';
+	v[5] = CStringGetTextDatum(ev->source);
+	v[6] = CStringGetTextDatum(ev->event);
+	v[7] = uuid_or_null(ev->session_id, &n[7]);
+	v[8] = uuid_or_null(ev->transaction_group_id, &n[8]);
+	v[9] = uuid_or_null(ev->trace_id, &n[9]);
+	v[10] = JsonbPGetDatum(ev->data);
+	v[11] = Int32GetDatum(ev->chain_seq);
+	v[12] = prev ? PointerGetDatum(profile_bytea(prev, PROFILE_HASH_LEN)) : (Datum) 0;
+	n[12] = prev ? ' ' : 'n';
+	v[13] = hash ? PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN)) : (Datum) 0;
+	v[14] = PointerGetDatum(profile_bytea(ev->salt, PROFILE_SALT_LEN));
+}
+
+/*
  * The row of an event appended to its profile's chain, as v[] and n[] (in
  * the order of PROFILE_AUDIT_EVENT_COLUMNS); salt: PROFILE_SALT_LEN bytes
  * that live as long as v.  first: the API call that has just inserted the
@@ -487,24 +515,7 @@ event_row(AuditEvent *ev, bool first, uint8 *salt, Datum *v, char *n)
 	ev->content_hash = NULL;
 	profile_event_hash(seq > 0 ? prev : NULL, ev, hash);
 
-	memset(n, ' ', PROFILE_AUDIT_EVENT_NCOLUMNS);
-	v[0] = Int64GetDatum(ev->tenant_id);
-	v[1] = TimestampTzGetDatum(ev->recorded_at);
-	v[2] = TimestampTzGetDatum(ev->occurred_at);
-	v[3] = UUIDPGetDatum(&ev->profile_id);
-	v[4] = ev->client ? CStringGetTextDatum(ev->client) : (Datum) 0;
-	n[4] = ev->client ? ' ' : 'n';
-	v[5] = CStringGetTextDatum(ev->source);
-	v[6] = CStringGetTextDatum(ev->event);
-	v[7] = uuid_or_null(ev->session_id, &n[7]);
-	v[8] = uuid_or_null(ev->transaction_group_id, &n[8]);
-	v[9] = uuid_or_null(ev->trace_id, &n[9]);
-	v[10] = JsonbPGetDatum(ev->data);
-	v[11] = Int32GetDatum(ev->chain_seq);
-	v[12] = seq > 0 ? PointerGetDatum(profile_bytea(prev, PROFILE_HASH_LEN)) : (Datum) 0;
-	n[12] = seq > 0 ? ' ' : 'n';
-	v[13] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
-	v[14] = PointerGetDatum(profile_bytea(salt, PROFILE_SALT_LEN));
+	event_values(ev, seq > 0 ? prev : NULL, hash, v, n);
 	remember_head(ev, hash);
 }
 
@@ -550,49 +561,33 @@ profile_audit_append_first(AuditEvent *ev)
 }
 
 /*
- * Append a batch of events of one profile, from one source, with one
- * client and trace id, in a single set-based INSERT.  The events' own
- * fields: occurred_at, event, session_id, transaction_group_id, data.
+ * The events of profile_audit_append_batch in one set-based INSERT (on
+ * Citus, or where the table needs a statement): one profile, source,
+ * client and trace id; the events' own fields as arrays.
  */
-void
-profile_audit_append_batch(AuditEvent *evs, int n)
+static void
+insert_batch_statement(const AuditEvent *evs, int n, Datum *prevs, bool *pnull, Datum *hashes)
 {
-	uint8		prev[PROFILE_HASH_LEN];
-	uint8		hash[PROFILE_HASH_LEN];
-	int32		seq;
 	Datum	   *occurred = palloc(sizeof(Datum) * n);
 	Datum	   *event = palloc(sizeof(Datum) * n);
 	Datum	   *session = palloc(sizeof(Datum) * n);
 	Datum	   *group = palloc(sizeof(Datum) * n);
 	Datum	   *data = palloc(sizeof(Datum) * n);
 	Datum	   *seqs = palloc(sizeof(Datum) * n);
-	Datum	   *prevs = palloc(sizeof(Datum) * n);
-	Datum	   *hashes = palloc(sizeof(Datum) * n);
 	Datum	   *salts = palloc(sizeof(Datum) * n);
-	uint8	   *salt = palloc(PROFILE_SALT_LEN * n);
 	bool	   *snull = palloc(sizeof(bool) * n);
 	bool	   *gnull = palloc(sizeof(bool) * n);
-	bool	   *pnull = palloc(sizeof(bool) * n);
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 	Datum		v[15];
 	char		nulls[15];
 	const AuditEvent *first = &evs[0];
 
-	if (n == 0)
-		return;
-	chain_head(first->tenant_id, &first->profile_id, &seq, prev);
-	profile_random_bytes(salt, (size_t) PROFILE_SALT_LEN * n);
 	for (int i = 0; i < n; i++)
 	{
-		AuditEvent *ev = &evs[i];
+		const AuditEvent *ev = &evs[i];
 
 		CHECK_FOR_INTERRUPTS();
-		ev->chain_seq = seq + 1;
-		ev->version = 2;
-		ev->salt = salt + (size_t) PROFILE_SALT_LEN * i;
-		ev->content_hash = NULL;
-		profile_event_hash(seq > 0 ? prev : NULL, ev, hash);
 		salts[i] = PointerGetDatum(profile_bytea(ev->salt, PROFILE_SALT_LEN));
 		occurred[i] = TimestampTzGetDatum(ev->occurred_at);
 		event[i] = CStringGetTextDatum(ev->event);
@@ -602,11 +597,6 @@ profile_audit_append_batch(AuditEvent *evs, int n)
 		gnull[i] = ev->transaction_group_id == NULL;
 		data[i] = JsonbPGetDatum(ev->data);
 		seqs[i] = Int32GetDatum(ev->chain_seq);
-		prevs[i] = seq > 0 ? PointerGetDatum(profile_bytea(prev, PROFILE_HASH_LEN)) : (Datum) 0;
-		pnull[i] = seq == 0;
-		hashes[i] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
-		memcpy(prev, hash, PROFILE_HASH_LEN);
-		seq = ev->chain_seq;
 	}
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -637,6 +627,70 @@ profile_audit_append_batch(AuditEvent *evs, int n)
 											   BYTEAOID, -1, false, TYPALIGN_INT));
 	if (profile_exec(&insert_batch_plan, v, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record audit events");
+}
+
+/*
+ * Append a batch of events of one profile, from one source, with one
+ * client and trace id, in a single set-based INSERT.  The events' own
+ * fields: occurred_at, event, session_id, transaction_group_id, data.
+ */
+void
+profile_audit_append_batch(AuditEvent *evs, int n)
+{
+	uint8		prev[PROFILE_HASH_LEN];
+	uint8		hash[PROFILE_HASH_LEN];
+	int32		seq;
+	uint8	   *salt;
+	Datum	   *prevs;
+	bool	   *pnull;
+	Datum	   *hashes;
+	const AuditEvent *first = &evs[0];
+	RowWriter	w;
+
+	if (n == 0)
+		return;
+	prevs = palloc(sizeof(Datum) * n);
+	pnull = palloc(sizeof(bool) * n);
+	hashes = palloc(sizeof(Datum) * n);
+	salt = palloc(PROFILE_SALT_LEN * n);
+	chain_head(first->tenant_id, &first->profile_id, &seq, prev);
+	profile_random_bytes(salt, (size_t) PROFILE_SALT_LEN * n);
+	for (int i = 0; i < n; i++)
+	{
+		AuditEvent *ev = &evs[i];
+
+		CHECK_FOR_INTERRUPTS();
+		ev->chain_seq = seq + 1;
+		ev->version = 2;
+		ev->salt = salt + (size_t) PROFILE_SALT_LEN * i;
+		ev->content_hash = NULL;
+		profile_event_hash(seq > 0 ? prev : NULL, ev, hash);
+		prevs[i] = seq > 0 ? PointerGetDatum(profile_bytea(prev, PROFILE_HASH_LEN)) : (Datum) 0;
+		pnull[i] = seq == 0;
+		hashes[i] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
+		memcpy(prev, hash, PROFILE_HASH_LEN);
+		seq = ev->chain_seq;
+	}
+
+	/* on one server without a statement where the table allows it */
+	if (!profile_citus() && profile_rows_begin(&event_rows, &w))
+	{
+		for (int i = 0; i < n; i++)
+		{
+			Datum		v[PROFILE_AUDIT_EVENT_NCOLUMNS];
+			char		nulls[PROFILE_AUDIT_EVENT_NCOLUMNS];
+
+			CHECK_FOR_INTERRUPTS();
+			event_values(&evs[i], NULL, NULL, v, nulls);
+			v[12] = prevs[i];
+			nulls[12] = pnull[i] ? 'n' : ' ';
+			v[13] = hashes[i];
+			profile_rows_put(&w, v, nulls);
+		}
+		profile_rows_end(&w);
+	}
+	else
+		insert_batch_statement(evs, n, prevs, pnull, hashes);
 	remember_head(&evs[n - 1], hash);
 }
 
@@ -660,18 +714,27 @@ static SavedPlan insert_firsts_plan = {
 void
 profile_audit_append_firsts(AuditEvent *evs, int n)
 {
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *data = palloc(sizeof(Datum) * n);
-	Datum	   *hashes = palloc(sizeof(Datum) * n);
-	Datum	   *salts = palloc(sizeof(Datum) * n);
-	uint8	   *salt = palloc(PROFILE_SALT_LEN * n);
+	Datum	   *ids;
+	Datum	   *data;
+	Datum	   *hashes;
+	Datum	   *salts;
+	uint8	   *salt;
 	Datum		v[8];
 	char		nulls[8];
 	uint8		hash[PROFILE_HASH_LEN];
+	RowWriter	w;
+	bool		direct;
 
 	if (n == 0)
 		return;
+	salt = palloc(PROFILE_SALT_LEN * n);
 	profile_random_bytes(salt, (size_t) PROFILE_SALT_LEN * n);
+	/* on one server without a statement where the table allows it */
+	direct = !profile_citus() && profile_rows_begin(&event_rows, &w);
+	ids = palloc(sizeof(Datum) * n);
+	data = palloc(sizeof(Datum) * n);
+	hashes = palloc(sizeof(Datum) * n);
+	salts = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
 	{
 		AuditEvent *ev = &evs[i];
@@ -682,10 +745,24 @@ profile_audit_append_firsts(AuditEvent *evs, int n)
 		ev->salt = salt + (size_t) PROFILE_SALT_LEN * i;
 		ev->content_hash = NULL;
 		profile_event_hash(NULL, ev, hash);
+		if (direct)
+		{
+			Datum		ev_v[PROFILE_AUDIT_EVENT_NCOLUMNS];
+			char		ev_n[PROFILE_AUDIT_EVENT_NCOLUMNS];
+
+			event_values(ev, NULL, hash, ev_v, ev_n);
+			profile_rows_put(&w, ev_v, ev_n);
+			continue;
+		}
 		ids[i] = UUIDPGetDatum(&ev->profile_id);
 		data[i] = JsonbPGetDatum(ev->data);
 		hashes[i] = PointerGetDatum(profile_bytea(hash, PROFILE_HASH_LEN));
 		salts[i] = PointerGetDatum(profile_bytea(ev->salt, PROFILE_SALT_LEN));
+	}
+	if (direct)
+	{
+		profile_rows_end(&w);
+		return;
 	}
 	memset(nulls, ' ', sizeof(nulls));
 	v[0] = Int64GetDatum(evs[0].tenant_id);

@@ -149,20 +149,15 @@ map_table(RowTable *t, Relation rel)
 }
 
 /*
- * Insert one row into profile_data.<t->relname>: values[i] (nulls[i] 'n':
- * null) for column t->cols[i], every other column null (or the next value
- * of its sequence).  false, with nothing done, if the table needs a
- * statement (see above): the caller runs one.  Acts with the current
- * user's rights, without checking them: the caller is the owner.
+ * Start writing rows into profile_data.<t->relname>, as one statement
+ * would: false, with nothing done, if the table needs a statement (see
+ * above), which the caller then runs.  Acts with the current user's
+ * rights, without checking them: the caller is the owner.
  */
 bool
-profile_row_insert(RowTable *t, const Datum *values, const char *nulls)
+profile_rows_begin(RowTable *t, RowWriter *w)
 {
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
 	RangeTblEntry *rte;
-	TupleTableSlot *slot;
 
 	if (!callback_registered)
 	{
@@ -172,7 +167,7 @@ profile_row_insert(RowTable *t, const Datum *values, const char *nulls)
 	if (!t->registered)
 	{
 		if (ntables == MAX_ROW_TABLES)
-			elog(ERROR, "too many tables for profile_row_insert");
+			elog(ERROR, "too many tables for profile_rows_begin");
 		tables[ntables++] = t;
 		t->registered = true;
 	}
@@ -181,49 +176,64 @@ profile_row_insert(RowTable *t, const Datum *values, const char *nulls)
 									 get_namespace_oid("profile_data", false));
 	if (!OidIsValid(t->relid))
 		return false;
-	rel = table_open(t->relid, RowExclusiveLock);
+	w->t = t;
+	w->rel = table_open(t->relid, RowExclusiveLock);
 	/* invalidations that came with the lock are in */
 	if (!t->valid)
-		map_table(t, rel);
+		map_table(t, w->rel);
 	if (!t->usable)
 	{
-		table_close(rel, NoLock);
+		table_close(w->rel, NoLock);
 		return false;
 	}
 
 	/* as a statement of SPI's would: see what came before */
 	CommandCounterIncrement();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	estate = CreateExecutorState();
+	w->estate = CreateExecutorState();
 	rte = makeNode(RangeTblEntry);
 	rte->rtekind = RTE_RELATION;
 	rte->relid = t->relid;
 	rte->relkind = RELKIND_RELATION;
 	rte->rellockmode = RowExclusiveLock;
 #if PG_VERSION_NUM >= 160000
-	ExecInitRangeTable(estate, list_make1(rte), NIL);
+	ExecInitRangeTable(w->estate, list_make1(rte), NIL);
 #else
-	ExecInitRangeTable(estate, list_make1(rte));
+	ExecInitRangeTable(w->estate, list_make1(rte));
 #endif
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
-	estate->es_output_cid = GetCurrentCommandId(true);
+	w->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
+	w->estate->es_output_cid = GetCurrentCommandId(true);
 #if PG_VERSION_NUM >= 140000
 
 	/*
 	 * as the logical replication worker does: so that the AFTER triggers find
 	 * the relation open, and nothing closes it twice
 	 */
-	estate->es_opened_result_relations = list_make1(rri);
+	w->estate->es_opened_result_relations = list_make1(w->rri);
 #else
-	estate->es_result_relations = rri;
-	estate->es_num_result_relations = 1;
-	estate->es_result_relation_info = rri;
+	w->estate->es_result_relations = w->rri;
+	w->estate->es_num_result_relations = 1;
+	w->estate->es_result_relation_info = w->rri;
 #endif
-	ExecOpenIndices(rri, false);
+	ExecOpenIndices(w->rri, false);
 	AfterTriggerBeginQuery();
+	w->slot = ExecInitExtraTupleSlot(w->estate, RelationGetDescr(w->rel), &TTSOpsVirtual);
+	ExecBSInsertTriggers(w->estate, w->rri);
+	return true;
+}
 
-	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
+/*
+ * One row: values[i] (nulls[i] 'n': null; nulls NULL: none) for column
+ * t->cols[i], every other column null (or the next value of its
+ * sequence).
+ */
+void
+profile_rows_put(RowWriter *w, const Datum *values, const char *nulls)
+{
+	RowTable   *t = w->t;
+	TupleTableSlot *slot = w->slot;
+
 	ExecClearTuple(slot);
 	for (int a = 0; a < t->natts; a++)
 	{
@@ -241,20 +251,36 @@ profile_row_insert(RowTable *t, const Datum *values, const char *nulls)
 		slot->tts_isnull[t->serial_att] = false;
 	}
 	ExecStoreVirtualTuple(slot);
-
-	ExecBSInsertTriggers(estate, rri);
 #if PG_VERSION_NUM >= 140000
-	ExecSimpleRelationInsert(rri, estate, slot);
+	ExecSimpleRelationInsert(w->rri, w->estate, slot);
 #else
-	ExecSimpleRelationInsert(estate, slot);
+	ExecSimpleRelationInsert(w->estate, slot);
 #endif
-	ExecASInsertTriggers(estate, rri, NULL);
-	AfterTriggerEndQuery(estate);
+	ResetPerTupleExprContext(w->estate);
+}
 
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
+/* The end of the rows: statement-level and queued AFTER triggers fire. */
+void
+profile_rows_end(RowWriter *w)
+{
+	ExecASInsertTriggers(w->estate, w->rri, NULL);
+	AfterTriggerEndQuery(w->estate);
+	ExecCloseIndices(w->rri);
+	ExecResetTupleTable(w->estate->es_tupleTable, false);
+	FreeExecutorState(w->estate);
 	PopActiveSnapshot();
-	table_close(rel, NoLock);
+	table_close(w->rel, NoLock);
+}
+
+/* One row, as profile_rows_begin, _put and _end would write it. */
+bool
+profile_row_insert(RowTable *t, const Datum *values, const char *nulls)
+{
+	RowWriter	w;
+
+	if (!profile_rows_begin(t, &w))
+		return false;
+	profile_rows_put(&w, values, nulls);
+	profile_rows_end(&w);
 	return true;
 }

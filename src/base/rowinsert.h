@@ -9,6 +9,8 @@
 #ifndef PROFILE_ROWINSERT_H
 #define PROFILE_ROWINSERT_H
 
+#include "utils/relcache.h"
+
 /*
  * A table of profile_data and the columns a caller gives, in its order;
  * the rest is worked out on first use.  Static, one per kind of row.
@@ -29,6 +31,19 @@ typedef struct RowTable
 	Oid			serial_seq;
 } RowTable;
 
+/* Rows being written into one table, as by one statement */
+typedef struct RowWriter
+{
+	RowTable   *t;
+	Relation	rel;
+	struct EState *estate;
+	struct ResultRelInfo *rri;
+	struct TupleTableSlot *slot;
+} RowWriter;
+
+extern bool profile_rows_begin(RowTable *t, RowWriter *w);
+extern void profile_rows_put(RowWriter *w, const Datum *values, const char *nulls);
+extern void profile_rows_end(RowWriter *w);
 extern bool profile_row_insert(RowTable *t, const Datum *values, const char *nulls);
 
 #endif							/* PROFILE_ROWINSERT_H */

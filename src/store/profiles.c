@@ -59,6 +59,10 @@ static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
 /* The same row, inserted without a statement where the table allows it */
 static const char *insert_columns[N_INSERT_ARGS];
 static RowTable profile_rows = {"profiles", N_INSERT_ARGS, insert_columns};
+
+/* profile_data.profile_ids, for claims made without a statement */
+static const char *const id_columns[] = {"id", "tenant_id", "claimed_at"};
+static RowTable id_rows = {"profile_ids", lengthof(id_columns), id_columns};
 static SavedPlan update_plan = {NULL, N_UPDATE_ARGS};
 
 static SavedPlan select_plan = {
@@ -342,9 +346,35 @@ created_document(const ProfileRow *row)
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }
 
-/* profile_data.profile_ids, for claims made without a statement */
-static const char *const id_columns[] = {"id", "tenant_id", "claimed_at"};
-static RowTable id_rows = {"profile_ids", lengthof(id_columns), id_columns};
+/* A new row as the insert's values (insert_columns), marked with mark. */
+static void
+insert_values(const ProfileRow *row, Datum mark, Datum *values, char *nulls)
+{
+	int			n = 0;
+
+	build_insert_plan();
+	memset(nulls, ' ', N_INSERT_ARGS);
+	values[n++] = Int64GetDatum(row->tenant_id);
+	values[n++] = UUIDPGetDatum(&row->id);
+	values[n++] = CStringGetTextDatum(row->incomplete ? "incomplete" : "complete");
+	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++, n++)
+	{
+		values[n] = row->values[f];
+		if (row->isnull[f])
+			nulls[n] = 'n';
+	}
+	values[n++] = BoolGetDatum(row->verified);
+	values[n++] = TimestampTzGetDatum(row->created_at);
+	values[n++] = TimestampTzGetDatum(row->updated_at);
+	for (int k = 0; k < PROFILE_N_KEYS; k++, n++)
+	{
+		values[n] = row->keys[k];
+		if (row->keynull[k])
+			nulls[n] = 'n';
+	}
+	values[n++] = mark;
+	Assert(n == N_INSERT_ARGS);
+}
 
 /*
  * Claim a new profile's id without a statement; false if the table needs
@@ -377,33 +407,13 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 {
 	Datum		values[N_INSERT_ARGS];
 	char		nulls[N_INSERT_ARGS];
-	int			n = 0;
 	MemoryContext cxt = CurrentMemoryContext;
 	AuditEvent	ev;
 	bool		direct = !profile_citus();
 
-	build_insert_plan();
-	memset(nulls, ' ', sizeof(nulls));
-	values[n++] = Int64GetDatum(row->tenant_id);
-	values[n++] = UUIDPGetDatum(&row->id);
-	values[n++] = CStringGetTextDatum(row->incomplete ? "incomplete" : "complete");
-	for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++, n++)
-	{
-		values[n] = row->values[f];
-		if (row->isnull[f])
-			nulls[n] = 'n';
-	}
-	values[n++] = BoolGetDatum(row->verified);
-	values[n++] = TimestampTzGetDatum(row->created_at);
-	values[n++] = TimestampTzGetDatum(row->updated_at);
-	for (int k = 0; k < PROFILE_N_KEYS; k++, n++)
-	{
-		values[n] = row->keys[k];
-		if (row->keynull[k])
-			nulls[n] = 'n';
-	}
-	values[n++] = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client,
-														 AUDIT_MARK_OWN_EVENTS));
+	insert_values(row, CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client,
+															  AUDIT_MARK_OWN_EVENTS)),
+				  values, nulls);
 
 	memset(&ev, 0, sizeof(ev));
 	ev.tenant_id = row->tenant_id;
@@ -433,10 +443,11 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 }
 
 /*
- * Many new profiles of one tenant in one statement (create_profiles): the
- * rows travel as one array of profile_data.profiles' row type, unnested
- * into the table.  A row whose username, email or phone another profile
- * holds is left out by ON CONFLICT DO NOTHING, as for one profile.
+ * Many new profiles of one tenant in one statement (create_profiles), where
+ * they cannot go in without one, or one of them is taken: the rows travel
+ * as one array of profile_data.profiles' row type, unnested into the
+ * table, and a row whose username, email or phone another profile holds
+ * is left out by ON CONFLICT DO NOTHING.
  */
 static SavedPlan insert_rows_plan = {
 	"INSERT INTO profile_data.profiles SELECT * FROM pg_catalog.unnest($1)"
@@ -445,35 +456,14 @@ static SavedPlan insert_rows_plan = {
 };
 
 /*
- * The same without ON CONFLICT, which probes every unique index before
- * each row goes in: tried first, in a subtransaction (insert_all_rows).
- */
-static SavedPlan insert_all_rows_plan = {
-	"INSERT INTO profile_data.profiles SELECT * FROM pg_catalog.unnest($1)",
-	1, {InvalidOid}
-};
-
-/* A plan whose argument is an array of the row type (its OID: arraytype). */
-static void
-rows_plan(SavedPlan *p, Oid arraytype)
-{
-	/* a new CREATE EXTENSION makes another type */
-	if (p->plan && p->argtypes[0] != arraytype)
-	{
-		SPI_freeplan(p->plan);
-		p->plan = NULL;
-	}
-	p->argtypes[0] = arraytype;
-}
-
-/*
- * Store every row of the array arg with a plain INSERT, in a
+ * Store rows[0..n-1] without a statement (base/rowinsert.c) and without ON
+ * CONFLICT, which probes every unique index before each row goes in, in a
  * subtransaction: true if all went in; false, with nothing written, if one
- * met a unique key another profile (or another row of the array) holds.
- * Any other error is the caller's.
+ * met a unique key another profile holds, or if the table needs a
+ * statement.  Any other error is the caller's.
  */
 static bool
-insert_all_rows(Datum arg)
+insert_all_rows(ProfileRow **rows, int n, Datum mark)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -483,11 +473,25 @@ insert_all_rows(Datum arg)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		profile_exec(&insert_all_rows_plan, &arg, NULL, false, 0);
+		RowWriter	w;
+
+		if (profile_rows_begin(&profile_rows, &w))
+		{
+			for (int i = 0; i < n; i++)
+			{
+				Datum		values[N_INSERT_ARGS];
+				char		nulls[N_INSERT_ARGS];
+
+				CHECK_FOR_INTERRUPTS();
+				insert_values(rows[i], mark, values, nulls);
+				profile_rows_put(&w, values, nulls);
+			}
+			profile_rows_end(&w);
+			stored = true;
+		}
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
-		stored = true;
 	}
 	PG_CATCH();
 	{
@@ -555,6 +559,21 @@ profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted
 	Datum		args[2];
 	Datum		mark = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client,
 															  AUDIT_MARK_OWN_EVENTS));
+
+	for (int i = 0; i < n; i++)
+		docs[i] = created_document(rows[i]);
+
+	/*
+	 * On one server, all rows at once, as one profile goes in; if one of them
+	 * is taken (rare in an import), again with ON CONFLICT.  (Citus cannot
+	 * roll back a subtransaction whose writes failed on a worker.)
+	 */
+	if (!profile_citus() && insert_all_rows(rows, n, mark))
+	{
+		for (int i = 0; i < n; i++)
+			inserted[i] = true;
+		return;
+	}
 
 	/* the columns by name, as the table has them now */
 	for (int f = 0; f < PE_F__COUNT; f++)
@@ -625,7 +644,6 @@ profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted
 		values[mark_att] = mark;
 		nulls[mark_att] = false;
 		tup = heap_form_tuple(desc, values, nulls);
-		docs[i] = created_document(row);
 		elems[i] = heap_copy_tuple_as_datum(tup, desc);
 		heap_freetuple(tup);
 	}
@@ -633,18 +651,15 @@ profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted
 	arg = PointerGetDatum(construct_array(elems, n, rowtype, -1, false, TYPALIGN_DOUBLE));
 
 	/*
-	 * On one server, all rows at once, as one profile goes in; if one of them
-	 * is taken (rare in an import), again with ON CONFLICT.  (Citus cannot
-	 * roll back a subtransaction whose writes failed on a worker.)
+	 * the plan knows the array type's OID: a new CREATE EXTENSION makes
+	 * another
 	 */
-	rows_plan(&insert_all_rows_plan, arraytype);
-	if (!profile_citus() && insert_all_rows(arg))
+	if (insert_rows_plan.plan && insert_rows_plan.argtypes[0] != arraytype)
 	{
-		for (int i = 0; i < n; i++)
-			inserted[i] = true;
-		return;
+		SPI_freeplan(insert_rows_plan.plan);
+		insert_rows_plan.plan = NULL;
 	}
-	rows_plan(&insert_rows_plan, arraytype);
+	insert_rows_plan.argtypes[0] = arraytype;
 	profile_exec(&insert_rows_plan, &arg, NULL, false, 0);
 
 	for (int i = 0; i < n; i++)
@@ -714,8 +729,26 @@ profile_claim_ids(const pg_uuid_t *ids, int n, int64 tenant_id, TimestampTz now)
 	Datum		args[3];
 	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
 
+	RowWriter	w;
+
 	if (n == 0)
 		return;
+	/* on one server without a statement where the table allows it */
+	if (!profile_citus() && profile_rows_begin(&id_rows, &w))
+	{
+		for (int i = 0; i < n; i++)
+		{
+			Datum		values[3];
+
+			CHECK_FOR_INTERRUPTS();
+			values[0] = UUIDPGetDatum(&ids[i]);
+			values[1] = Int64GetDatum(tenant_id);
+			values[2] = TimestampTzGetDatum(now);
+			profile_rows_put(&w, values, NULL);
+		}
+		profile_rows_end(&w);
+		return;
+	}
 	for (int i = 0; i < n; i++)
 		elems[i] = UUIDPGetDatum(&ids[i]);
 	args[0] = PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
