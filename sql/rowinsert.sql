@@ -80,6 +80,12 @@ ALTER TABLE profile_data.profiles DROP COLUMN regress_source;
 -- and without it, again without a statement
 SELECT profile.create_profile('{"tenantName": "ri", "email": "six@example.com"}') IS NOT NULL;
 
+-- a batch as the first call of a session (its row writer's columns are
+-- set up on first use; early 1.1 crashed here)
+\c -
+SELECT profile.create_profiles('{"tenantName": "ri", "profiles": [{"email": "first1@example.com"},
+	{"email": "first2@example.com"}]}')->>'created' AS created;
+
 -- every profile of this file: one claim, one profile.created event each;
 -- the chains verify
 SELECT count(*) AS profiles,

@@ -469,6 +469,7 @@ insert_all_rows(ProfileRow **rows, int n, Datum mark)
 	ResourceOwner owner = CurrentResourceOwner;
 	volatile bool stored = false;
 
+	build_insert_plan();		/* and profile_rows' columns */
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
