@@ -80,6 +80,30 @@ ALTER TABLE profile_data.profiles DROP COLUMN regress_source;
 -- and without it, again without a statement
 SELECT profile.create_profile('{"tenantName": "ri", "email": "six@example.com"}') IS NOT NULL;
 
+-- a column of another type than the API's values: a statement, which
+-- converts them (here with the session's time zone)
+SET timezone = 'Europe/Helsinki';
+ALTER TABLE profile_data.profile_ids ALTER COLUMN claimed_at TYPE timestamp;
+SELECT profile.create_profile('{"tenantName": "ri", "email": "seven@example.com"}')->>'id' AS seven \gset
+SELECT pg_typeof(i.claimed_at), i.claimed_at = p.created_at::timestamp AS converted
+  FROM profile_data.profile_ids i JOIN profile_data.profiles p USING (id) WHERE id = :'seven';
+ALTER TABLE profile_data.profile_ids ALTER COLUMN claimed_at TYPE timestamptz;
+RESET timezone;
+
+-- a trigger of one's own that skips a row the API must store: an error,
+-- and nothing of the call is written
+CREATE FUNCTION regress.skip() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+SELECT * FROM regress.counts() \gset before_
+CREATE TRIGGER zz_skip BEFORE INSERT ON profile_data.audit_events FOR EACH ROW EXECUTE FUNCTION regress.skip();
+SELECT regress.try('{"tenantName": "ri", "email": "skipped1@example.com"}');
+DROP TRIGGER zz_skip ON profile_data.audit_events;
+CREATE TRIGGER zz_skip BEFORE INSERT ON profile_data.profiles FOR EACH ROW EXECUTE FUNCTION regress.skip();
+SELECT regress.try('{"tenantName": "ri", "email": "skipped2@example.com"}');
+SELECT regress.err($$SELECT profile.create_profiles('{"tenantName": "ri", "profiles": [{"email": "skipped3@example.com"}]}')$$) AS batch;
+DROP TRIGGER zz_skip ON profile_data.profiles;
+SELECT profiles - :before_profiles AS profiles_written, events - :before_events AS events_written
+  FROM regress.counts();
+
 -- a batch as the first call of a session (its row writer's columns are
 -- set up on first use; early 1.1 crashed here)
 \c -

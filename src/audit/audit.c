@@ -525,7 +525,8 @@ static const char *const event_columns[PROFILE_AUDIT_EVENT_NCOLUMNS] = {
 	"session_id", "transaction_group_id", "trace_id", "data", "chain_seq", "prev_hash",
 	"hash", "salt"
 };
-static RowTable event_rows = {"audit_events", PROFILE_AUDIT_EVENT_NCOLUMNS, event_columns};
+static const Oid event_types[PROFILE_AUDIT_EVENT_NCOLUMNS] = {PROFILE_AUDIT_EVENT_TYPES};
+static RowTable event_rows = {"audit_events", PROFILE_AUDIT_EVENT_NCOLUMNS, event_columns, event_types};
 
 /*
  * Append one event to its profile's chain (see event_row): on one server
@@ -543,6 +544,8 @@ append_event(AuditEvent *ev, bool first)
 		return;
 	if (profile_exec(&insert_event_plan, v, n, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record audit event");
+	if (SPI_processed != 1)
+		profile_raise_row_skipped("audit_events");
 }
 
 

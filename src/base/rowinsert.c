@@ -35,6 +35,9 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
+#if PG_VERSION_NUM >= 160000
+#include "parser/parse_relation.h"
+#endif
 #include "rewrite/rewriteHandler.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -45,6 +48,10 @@
 #include "utils/snapmgr.h"
 
 #include "base/rowinsert.h"
+
+#if PG_VERSION_NUM < 140000
+#define F_NEXTVAL F_NEXTVAL_OID
+#endif
 
 #define MAX_ROW_TABLES 8
 
@@ -113,7 +120,8 @@ map_table(RowTable *t, Relation rel)
 				break;
 			}
 		}
-		if (attno < 0)
+		/* of the type the caller's value has (a statement would convert) */
+		if (attno < 0 || TupleDescAttr(desc, attno)->atttypid != t->types[i])
 			t->usable = false;
 		else
 		{
@@ -128,7 +136,8 @@ map_table(RowTable *t, Relation rel)
 
 		if (given[a] || att->attisdropped)
 			continue;
-		if (att->attgenerated || att->attidentity)
+		if (att->attgenerated || att->attidentity ||
+			get_typtype(att->atttypid) == TYPTYPE_DOMAIN)
 			t->usable = false;
 		else if (att->atthasdef)
 		{
@@ -171,6 +180,9 @@ profile_rows_begin(RowTable *t, RowWriter *w)
 		tables[ntables++] = t;
 		t->registered = true;
 	}
+	/* a statement gives a read-only transaction its proper error */
+	if (XactReadOnly)
+		return false;
 	if (!t->valid)
 		t->relid = get_relname_relid(t->relname,
 									 get_namespace_oid("profile_data", false));
@@ -197,7 +209,13 @@ profile_rows_begin(RowTable *t, RowWriter *w)
 	rte->relkind = RELKIND_RELATION;
 	rte->rellockmode = RowExclusiveLock;
 #if PG_VERSION_NUM >= 160000
-	ExecInitRangeTable(w->estate, list_make1(rte), NIL);
+	{
+		List	   *perminfos = NIL;
+
+		/* constraint errors show the row's values through it */
+		addRTEPermissionInfo(&perminfos, rte);
+		ExecInitRangeTable(w->estate, list_make1(rte), perminfos);
+	}
 #else
 	ExecInitRangeTable(w->estate, list_make1(rte));
 #endif
@@ -225,8 +243,9 @@ profile_rows_begin(RowTable *t, RowWriter *w)
 
 /*
  * One row: values[i] (nulls[i] 'n': null; nulls NULL: none) for column
- * t->cols[i], every other column null (or the next value of its
- * sequence).
+ * t->cols[i] (of type t->types[i]), every other column null (or the next
+ * value of its sequence).  A row a trigger skips is an error: the API
+ * stores its rows together or not at all.
  */
 void
 profile_rows_put(RowWriter *w, const Datum *values, const char *nulls)
@@ -251,11 +270,15 @@ profile_rows_put(RowWriter *w, const Datum *values, const char *nulls)
 		slot->tts_isnull[t->serial_att] = false;
 	}
 	ExecStoreVirtualTuple(slot);
+	ItemPointerSetInvalid(&slot->tts_tid);
 #if PG_VERSION_NUM >= 140000
 	ExecSimpleRelationInsert(w->rri, w->estate, slot);
 #else
 	ExecSimpleRelationInsert(w->estate, slot);
 #endif
+	/* stored, or a BEFORE trigger of the table's own returned NULL */
+	if (!ItemPointerIsValid(&slot->tts_tid))
+		profile_raise_row_skipped(t->relname);
 	ResetPerTupleExprContext(w->estate);
 }
 
@@ -270,6 +293,8 @@ profile_rows_end(RowWriter *w)
 	FreeExecutorState(w->estate);
 	PopActiveSnapshot();
 	table_close(w->rel, NoLock);
+	/* as after a statement of SPI's: what follows sees the rows */
+	CommandCounterIncrement();
 }
 
 /* One row, as profile_rows_begin, _put and _end would write it. */
@@ -283,4 +308,19 @@ profile_row_insert(RowTable *t, const Datum *values, const char *nulls)
 	profile_rows_put(&w, values, nulls);
 	profile_rows_end(&w);
 	return true;
+}
+
+/*
+ * A BEFORE INSERT trigger of a table of profile_data returned NULL for a
+ * row of the API (the profile, its claim, its event): the API stores them
+ * together or not at all.
+ */
+void
+profile_raise_row_skipped(const char *relname)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+			errmsg("a trigger on table \"profile_data.%s\" skipped a row that profile_ext must store",
+				   relname),
+			errhint("A BEFORE INSERT trigger on the tables of profile_data must not return NULL for the rows of the API."));
 }

@@ -58,11 +58,12 @@ static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
 
 /* The same row, inserted without a statement where the table allows it */
 static const char *insert_columns[N_INSERT_ARGS];
-static RowTable profile_rows = {"profiles", N_INSERT_ARGS, insert_columns};
+static RowTable profile_rows = {"profiles", N_INSERT_ARGS, insert_columns, insert_plan.argtypes};
 
 /* profile_data.profile_ids, for claims made without a statement */
 static const char *const id_columns[] = {"id", "tenant_id", "claimed_at"};
-static RowTable id_rows = {"profile_ids", lengthof(id_columns), id_columns};
+static const Oid id_types[] = {UUIDOID, INT8OID, TIMESTAMPTZOID};
+static RowTable id_rows = {"profile_ids", lengthof(id_columns), id_columns, id_types};
 static SavedPlan update_plan = {NULL, N_UPDATE_ARGS};
 
 static SavedPlan select_plan = {
@@ -429,7 +430,11 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 	PG_TRY();
 	{
 		if (!(direct && profile_row_insert(&profile_rows, values, nulls)))
+		{
 			profile_exec(&insert_plan, values, nulls, false, 0);
+			if (SPI_processed != 1)
+				profile_raise_row_skipped("profiles");
+		}
 		if (!(direct && claim_new_id(&row->id, row->tenant_id, ctx->now)) &&
 			!profile_claim_id(&row->id, row->tenant_id, ctx->now))
 			profile_raise_taken(&ctx->trace_id, "id");
