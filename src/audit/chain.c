@@ -246,12 +246,13 @@ void
 profile_event_content_hash(const AuditEvent *ev, uint8 *out)
 {
 	static const char tag[] = "profile_ext audit content v2";
-	char	   *data = JsonbToCString(NULL, &ev->data->root, VARSIZE(ev->data));
+	int			len;
+	char	   *data = profile_jsonb_text(ev->data, &len);
 
 	profile_sha256_begin();
 	put_bytes(NULL, tag, sizeof(tag));
 	put_bytes(NULL, ev->salt, PROFILE_SALT_LEN);
-	put_str(NULL, data, strlen(data), false);
+	put_str(NULL, data, len, false);
 	profile_sha256_end(out);
 	pfree(data);
 }
@@ -285,11 +286,12 @@ profile_event_hash(const uint8 *prev, const AuditEvent *ev, uint8 *out)
 	static const char tag2[] = "profile_ext audit event v2";
 	uint8		has_prev = prev != NULL;
 	char	   *data = NULL;
+	int			data_len = 0;
 	uint8		content[PROFILE_HASH_LEN];
 
 	/* what goes in last is made first: one hash at a time */
 	if (ev->version == 1)
-		data = JsonbToCString(NULL, &ev->data->root, VARSIZE(ev->data));
+		data = profile_jsonb_text(ev->data, &data_len);
 	else if (ev->content_hash)
 		memcpy(content, ev->content_hash, PROFILE_HASH_LEN);
 	else
@@ -306,7 +308,7 @@ profile_event_hash(const uint8 *prev, const AuditEvent *ev, uint8 *out)
 	put_event_fields(NULL, ev);
 	if (ev->version == 1)
 	{
-		put_str(NULL, data, strlen(data), false);
+		put_str(NULL, data, data_len, false);
 		pfree(data);
 	}
 	else

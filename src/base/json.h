@@ -31,6 +31,7 @@ extern int	profile_jsonb_depth(JsonbContainer *c, int limit);
 extern bool profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit);
 extern bool profile_jsonb_measure(JsonbContainer *c, size_t limit, int *max_depth);
 extern int	profile_jsonb_key_order(const char *const *names, int n, int *order);
+extern char *profile_jsonb_text(Jsonb *jb, int *len);
 extern char *profile_uuid_text(const pg_uuid_t *uuid);
 extern Jsonb *profile_empty_object(void);
 

@@ -25,7 +25,7 @@
 #      1000 events) against a bare multi-row INSERT of the same events
 #      (typed columns, the rest as data, chain position, a constant hash)
 #      into a table like audit_events; events per second, median of
-#      ROUNDS.                                         goal >= 0.9 x
+#      ROUNDS alternating rounds.                      goal >= 0.9 x
 #   5. Scale: pgbench TPS of create_profile with 10 k stored profiles and
 #      again after one backend has made BIG more calls (committing every
 #      10 000), and that backend's memory (the sum of its memory contexts,
@@ -224,21 +224,24 @@ for kind in create_profile floor; do
 done
 psql -X -q -c "ALTER SYSTEM RESET full_page_writes" -c "SELECT pg_reload_conf()" >/dev/null
 
-echo "== 4. register_user_profile, 1000 events per call, 20 calls a round, $ROUNDS rounds"
+echo "== 4. register_user_profile, 1000 events per call, 20 calls a round, $ROUNDS alternating rounds"
 declare -A reg
-for kind in register_user_profile bare_insert; do
-	vals=()
-	for r in $(seq 1 "$ROUNDS"); do
-		vals+=("$(psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | tail -1
+reg_vals=() bare_vals=()
+for r in $(seq 1 "$ROUNDS"); do
+	for kind in register_user_profile bare_insert; do
+		v=$(psql -X -q -At -v ON_ERROR_STOP=1 <<SQL | tail -1
 BEGIN;
 SELECT round(bench.events_per_second('$kind', '$tok', 20)::numeric);
 ROLLBACK;
 SQL
-)")
+)
+		if [ "$kind" = bare_insert ]; then bare_vals+=("$v"); else reg_vals+=("$v"); fi
 	done
-	reg[$kind]=$(median "${vals[@]}")
-	echo "  $kind: ${vals[*]} events/s (median ${reg[$kind]})"
 done
+reg[register_user_profile]=$(median "${reg_vals[@]}")
+reg[bare_insert]=$(median "${bare_vals[@]}")
+echo "  register_user_profile: ${reg_vals[*]} events/s (median ${reg[register_user_profile]})"
+echo "  bare_insert: ${bare_vals[*]} events/s (median ${reg[bare_insert]})"
 
 echo "== 5. scale: TPS at 10 k profiles and after $BIG more calls from one backend"
 stored() { psql -X -At -c "SELECT count(*) FROM profile_data.profiles"; }
