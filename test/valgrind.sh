@@ -7,8 +7,8 @@
 # profile_ext.  Debian's server is not built with USE_VALGRIND, so reuse of
 # palloc'd memory inside one memory context is not seen; freed and
 # unmapped blocks are.  Timing-sensitive files (ratelimit: eleven calls
-# within a tenth of a second) may fail under valgrind's slowness; the
-# verdict is valgrind's.
+# within a tenth of a second; limits: a statement timeout of 5 s) fail
+# under valgrind's slowness; the verdict is valgrind's.
 #
 # Usage: bash test/valgrind.sh   (as root; SKIP_APT=1 SKIP_BUILD=1 to reuse)
 set -uo pipefail
@@ -23,6 +23,8 @@ command -v valgrind >/dev/null || apt-get install -y -q valgrind >/dev/null
 dir=/tmp/profile_ext_valgrind
 cluster_start "$dir" 54332 || exit 1
 cluster_stop "$dir"
+# as the suites' own servers (test/regress.conf): logical decoding
+printf 'wal_level = logical\nmax_replication_slots = 4\n' >>"$dir/data/postgresql.conf"
 as_postgres valgrind --quiet --trace-children=yes --track-origins=no --leak-check=no \
 	--error-limit=no --num-callers=30 --suppressions=test/valgrind.supp \
 	--log-file="$dir/valgrind.%p.log" \
@@ -36,7 +38,7 @@ trap 'cluster_stop "$dir"' EXIT
 # against this server, not the suites' own throwaway ones (the Makefile's
 # --temp-instance options are left out); no TAP files
 make -k installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
-	REGRESS_OPTS=--inputdir=. ISOLATION_OPTS=--inputdir=test TAP_TESTS= 2>PROVE_TESTS=x 2>&11 | grep -E '\.\.\. |tests'
+	REGRESS_OPTS=--inputdir=. ISOLATION_OPTS=--inputdir=test TAP_TESTS= PROVE_TESTS= 2>&1 | grep -E '\.\.\. |tests'
 cluster_stop "$dir"
 trap - EXIT
 
