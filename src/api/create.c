@@ -188,13 +188,6 @@ key_digest(ProfileKey kind, Datum key, uint8 *out)
 static int
 batch_taken(HTAB *keys, const ProfileRow *row, int index, const char **field)
 {
-	static const char *const fields[PROFILE_N_KEYS] = {
-		[PROFILE_KEY_USERNAME] = "username",
-		[PROFILE_KEY_SKELETON] = "username",
-		[PROFILE_KEY_SHAPE] = "username",
-		[PROFILE_KEY_EMAIL] = "email",
-		[PROFILE_KEY_PHONE] = "mobile_phone_number",
-	};
 	uint8		digests[PROFILE_N_KEYS][32];
 
 	for (int k = 0; k < PROFILE_N_KEYS; k++)
@@ -208,7 +201,7 @@ batch_taken(HTAB *keys, const ProfileRow *row, int index, const char **field)
 		first = hash_search(keys, digests[k], HASH_FIND, &found);
 		if (found)
 		{
-			*field = fields[k];
+			*field = profile_key_fields[k];
 			return first->index;
 		}
 	}

@@ -837,6 +837,15 @@ const char *const profile_key_columns[PROFILE_N_KEYS] = {
 	[PROFILE_KEY_PHONE] = "phone_key",
 };
 
+/* The field a taken key names in PROFILE_EXISTS, by ProfileKey. */
+const char *const profile_key_fields[PROFILE_N_KEYS] = {
+	[PROFILE_KEY_USERNAME] = "username",
+	[PROFILE_KEY_SKELETON] = "username",
+	[PROFILE_KEY_SHAPE] = "username",
+	[PROFILE_KEY_EMAIL] = "email",
+	[PROFILE_KEY_PHONE] = "mobile_phone_number",
+};
+
 /* text of len bytes as a Datum; NULL-safe on the key's absence. */
 static void
 set_key(ProfileRow *row, ProfileKey k, const char *s, int len)

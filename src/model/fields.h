@@ -43,6 +43,7 @@ typedef enum ProfileKey
 } ProfileKey;
 
 extern const char *const profile_key_columns[PROFILE_N_KEYS];
+extern const char *const profile_key_fields[PROFILE_N_KEYS];
 
 /* A profile as its columns: what is stored, and the result's input. */
 typedef struct ProfileRow

@@ -692,13 +692,6 @@ const char *
 profile_taken_field(int64 tenant_id, const ProfileRow *row,
 					const pg_uuid_t *exclude)
 {
-	static const char *const fields[PROFILE_N_KEYS] = {
-		[PROFILE_KEY_USERNAME] = "username",
-		[PROFILE_KEY_SKELETON] = "username",
-		[PROFILE_KEY_SHAPE] = "username",
-		[PROFILE_KEY_EMAIL] = "email",
-		[PROFILE_KEY_PHONE] = "mobile_phone_number",
-	};
 	Datum		args[2 + PROFILE_N_KEYS];
 	char		nulls[2 + PROFILE_N_KEYS];
 
@@ -714,7 +707,7 @@ profile_taken_field(int64 tenant_id, const ProfileRow *row,
 	profile_exec(&probe_plan, args, nulls, false, 1);
 	for (int k = 0; k < PROFILE_N_KEYS; k++)
 		if (DatumGetBool(profile_spi_required(0, k + 1, "profiles")))
-			return fields[k];
+			return profile_key_fields[k];
 	return NULL;
 }
 
