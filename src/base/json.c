@@ -257,21 +257,24 @@ profile_uuid_text(const pg_uuid_t *uuid)
 }
 
 /*
- * The length of a string in JSON text, as escape_json writes it: the
- * quotes, two characters for \b \f \n \r \t \" and \\, six for any other
- * control character, and every other byte as it is.
+ * JSON text of jsonb, as JsonbToCString (jsonb_out) writes it.  One walk
+ * serves two ends: measuring a request's text against the contract's
+ * limits (the jsonb value can be far smaller than its text -- a number
+ * such as 1e131000 takes a dozen bytes stored and 131 kB written out), and
+ * writing the text an audit hash covers (audit/chain.c), which must never
+ * differ from jsonb_out's: builds with assertions compare the two.
  */
-static size_t
-escaped_length(const char *s, int len)
-{
-	size_t		total = 2;
-	int			i = 0;
 
-	/*
-	 * Eight bytes at a time while none of them needs escaping: no byte below
-	 * 0x20 (a byte below it minus 0x20 borrows into its high bit), no '"' and
-	 * no '\\' (a zero byte after XOR).
-	 */
+/*
+ * The first byte at or after s[i] that a JSON string escapes ('"', '\\',
+ * a control character); len if none.  Eight bytes at a time while none of
+ * them does: a byte below 0x20 minus 0x20 borrows into its high bit, and
+ * '"' and '\\' leave a zero byte after XOR.  A false alarm only follows a
+ * byte that does need escaping, which the byte loop then finds.
+ */
+static int
+clean_run_end(const char *s, int i, int len)
+{
 	for (; i + 8 <= len; i += 8)
 	{
 		uint64		w;
@@ -286,37 +289,196 @@ escaped_length(const char *s, int len)
 			 (b - UINT64CONST(0x0101010101010101))) &
 			~w & UINT64CONST(0x8080808080808080))
 			break;
-		total += 8;
 	}
 	for (; i < len; i++)
 	{
 		unsigned char c = (unsigned char) s[i];
 
-		if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' ||
-			c == '"' || c == '\\')
-			total += 2;
-		else if (c < ' ')
-			total += 6;
-		else
-			total += 1;
+		if (c < ' ' || c == '"' || c == '\\')
+			break;
+	}
+	return i;
+}
+
+/*
+ * A byte as escape_json escapes it, into buf (7 bytes): \b \f \n \r \t \"
+ * and \\ take two characters, any other control character six.  Returns
+ * the length; buf NULL: only that.
+ */
+static int
+escaped_byte(unsigned char c, char *buf)
+{
+	static const char two[] = {'\b', 'b', '\f', 'f', '\n', 'n', '\r', 'r',
+	'\t', 't', '"', '"', '\\', '\\'};
+
+	for (int i = 0; i < lengthof(two); i += 2)
+		if (c == (unsigned char) two[i])
+		{
+			if (buf)
+			{
+				buf[0] = '\\';
+				buf[1] = two[i + 1];
+			}
+			return 2;
+		}
+	if (buf)
+		snprintf(buf, 7, "\\u%04x", (int) c);
+	return 6;
+}
+
+/* s[0..len-1] as a JSON string: appended to out (NULL: only counted); its length. */
+static size_t
+put_string(StringInfo out, const char *s, int len)
+{
+	size_t		total = 2;
+	int			i = 0;
+
+	if (out)
+		appendStringInfoCharMacro(out, '"');
+	while (i < len)
+	{
+		int			end = clean_run_end(s, i, len);
+		char		buf[7];
+		int			n;
+
+		if (out && end > i)
+			appendBinaryStringInfo(out, s + i, end - i);
+		total += end - i;
+		if (end == len)
+			break;
+		n = escaped_byte((unsigned char) s[end], out ? buf : NULL);
+		if (out)
+			appendBinaryStringInfo(out, buf, n);
+		total += n;
+		i = end + 1;
+	}
+	if (out)
+		appendStringInfoCharMacro(out, '"');
+	return total;
+}
+
+/* s[0..len-1] appended to out (NULL: only counted); len. */
+static size_t
+put(StringInfo out, const char *s, int len)
+{
+	if (out)
+		appendBinaryStringInfo(out, s, len);
+	return len;
+}
+
+static size_t
+put_scalar(StringInfo out, const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return put(out, "null", 4);
+		case jbvString:
+			return put_string(out, v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			{
+				char	   *n = DatumGetCString(DirectFunctionCall1(numeric_out,
+																	NumericGetDatum(v->val.numeric)));
+				size_t		len = put(out, n, strlen(n));
+
+				pfree(n);
+				return len;
+			}
+		case jbvBool:
+			return v->val.boolean ? put(out, "true", 4) : put(out, "false", 5);
+		default:
+			elog(ERROR, "unknown jsonb scalar type");
+	}
+	return 0;					/* keep compiler quiet */
+}
+
+/*
+ * Walk the text of container c, in the steps of JsonbToCStringWorker (its
+ * indent off): written to out (NULL: only counted), stopping once more
+ * than limit bytes are counted (at most limit bytes and one value more
+ * are ever written or counted).  *max_depth: the depth of c (a flat
+ * object or array is 1), exact when the text fits.  Returns the length.
+ */
+static size_t
+text_walk(JsonbContainer *c, StringInfo out, size_t limit, int *max_depth)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken type = WJB_DONE;
+	bool		first = true;
+	bool		redo_switch = false;
+	bool		raw_scalar = false;
+	size_t		total = 0;
+	int			depth = 0;
+
+	*max_depth = 0;
+	while (total <= limit &&
+		   (redo_switch || (type = JsonbIteratorNext(&it, &v, false)) != WJB_DONE))
+	{
+		CHECK_FOR_INTERRUPTS();
+		redo_switch = false;
+		switch (type)
+		{
+			case WJB_BEGIN_ARRAY:
+			case WJB_BEGIN_OBJECT:
+				if (!first)
+					total += put(out, ", ", 2);
+				if (type == WJB_BEGIN_OBJECT)
+					total += put(out, "{", 1);
+				else if (!v.val.array.rawScalar)
+					total += put(out, "[", 1);
+				else
+					raw_scalar = true;	/* a scalar at the top: no brackets */
+				first = true;
+				depth++;
+				*max_depth = Max(*max_depth, depth);
+				break;
+			case WJB_KEY:
+				if (!first)
+					total += put(out, ", ", 2);
+				first = true;
+				total += put_scalar(out, &v);
+				total += put(out, ": ", 2);
+				type = JsonbIteratorNext(&it, &v, false);
+				if (type == WJB_VALUE)
+				{
+					first = false;
+					total += put_scalar(out, &v);
+				}
+				else
+					redo_switch = true; /* a container: its opening next */
+				break;
+			case WJB_ELEM:
+				if (!first)
+					total += put(out, ", ", 2);
+				first = false;
+				total += put_scalar(out, &v);
+				break;
+			case WJB_END_ARRAY:
+				depth--;
+				if (!raw_scalar)
+					total += put(out, "]", 1);
+				first = false;
+				break;
+			case WJB_END_OBJECT:
+				depth--;
+				total += put(out, "}", 1);
+				first = false;
+				break;
+			default:
+				elog(ERROR, "unknown jsonb iterator token type");
+		}
 	}
 	return total;
 }
 
-/*
- * Is the text form of a jsonb container (as JsonbToCString writes it)
- * longer than limit bytes?  The jsonb value can be far smaller than its
- * text -- a number such as 1e131000 takes a dozen bytes stored and 131 kB
- * written out -- so sizes that the contract states for serialised JSON are
- * measured here, and the walk stops as soon as the limit is passed: at most
- * limit bytes and one value are ever written.
- */
+/* Is the text of a jsonb container longer than limit bytes? */
 bool
 profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
 {
 	int			depth;
 
-	return profile_jsonb_measure(c, limit, &depth);
+	return text_walk(c, NULL, limit, &depth) > limit;
 }
 
 /*
@@ -327,84 +489,29 @@ profile_jsonb_text_exceeds(JsonbContainer *c, size_t limit)
 bool
 profile_jsonb_measure(JsonbContainer *c, size_t limit, int *max_depth)
 {
-	JsonbIterator *it = JsonbIteratorInit(c);
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	StringInfoData buf;
-	size_t		total = 0;
-	int			depth = 0;
-	int			cap = 32;
-	bool	   *first = palloc(sizeof(bool) * cap); /* per open container */
-	bool		after_key = false;
+	return text_walk(c, NULL, limit, max_depth) > limit;
+}
 
-	*max_depth = 0;
-	initStringInfo(&buf);
-	while (total <= limit && (tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+/* The text of a jsonb value, palloc'd; *len: its length. */
+char	   *
+profile_jsonb_text(Jsonb *jb, int *len)
+{
+	StringInfoData out;
+	int			depth;
+
+	initStringInfo(&out);
+	enlargeStringInfo(&out, VARSIZE(jb));
+	text_walk(&jb->root, &out, SIZE_MAX, &depth);
+#ifdef USE_ASSERT_CHECKING
 	{
-		CHECK_FOR_INTERRUPTS();
-		/* ", " before every item but the first of its container */
-		if ((tok == WJB_BEGIN_ARRAY || tok == WJB_BEGIN_OBJECT ||
-			 tok == WJB_KEY || tok == WJB_ELEM) && !after_key && depth > 0)
-		{
-			if (!first[depth - 1])
-				total += 2;
-			first[depth - 1] = false;
-		}
-		switch (tok)
-		{
-			case WJB_BEGIN_ARRAY:
-			case WJB_BEGIN_OBJECT:
-				/* a scalar at the top is a raw scalar array: no brackets */
-				if (!(tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar))
-					total += 1;
-				if (depth == cap)
-				{
-					cap *= 2;
-					first = repalloc(first, sizeof(bool) * cap);
-				}
-				first[depth++] = true;
-				*max_depth = Max(*max_depth, depth);
-				after_key = false;
-				break;
-			case WJB_END_ARRAY:
-			case WJB_END_OBJECT:
-				if (!(tok == WJB_END_ARRAY && depth == 1 && JsonContainerIsScalar(c)))
-					total += 1;
-				depth--;
-				break;
-			case WJB_KEY:
-			case WJB_VALUE:
-			case WJB_ELEM:
-				resetStringInfo(&buf);
-				switch (v.type)
-				{
-					case jbvString:
-						total += escaped_length(v.val.string.val, v.val.string.len);
-						break;
-					case jbvNumeric:
-						appendStringInfoString(&buf,
-											   DatumGetCString(DirectFunctionCall1(numeric_out,
-																				   NumericGetDatum(v.val.numeric))));
-						break;
-					case jbvBool:
-						appendStringInfoString(&buf, v.val.boolean ? "true" : "false");
-						break;
-					default:
-						appendStringInfoString(&buf, "null");
-						break;
-				}
-				total += buf.len;
-				if (tok == WJB_KEY)
-					total += 2; /* ": " */
-				after_key = tok == WJB_KEY;
-				break;
-			default:
-				break;
-		}
+		char	   *theirs = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+
+		Assert(strcmp(out.data, theirs) == 0);
+		pfree(theirs);
 	}
-	pfree(buf.data);
-	pfree(first);
-	return total > limit;
+#endif
+	*len = out.len;
+	return out.data;
 }
 
 /* A new empty jsonb object, palloc'd. */
@@ -449,192 +556,4 @@ profile_jsonb_key_order(const char *const *names, int n, int *order)
 			order[count++] = i;
 	qsort_arg(order, count, sizeof(int), key_order_cmp, (void *) names);
 	return count;
-}
-
-/* Append s[0..len-1] as a JSON string, as escape_json writes it. */
-static void
-append_escaped(StringInfo out, const char *s, int len)
-{
-	int			i = 0;
-
-	appendStringInfoCharMacro(out, '"');
-	while (i < len)
-	{
-		int			start = i;
-		unsigned char c;
-
-		/*
-		 * a run that needs no escaping, eight bytes at a time
-		 * (escaped_length)
-		 */
-		for (; i + 8 <= len; i += 8)
-		{
-			uint64		w;
-			uint64		q,
-						b;
-
-			memcpy(&w, s + i, 8);
-			q = w ^ UINT64CONST(0x2222222222222222);
-			b = w ^ UINT64CONST(0x5c5c5c5c5c5c5c5c);
-			if (((w - UINT64CONST(0x2020202020202020)) |
-				 (q - UINT64CONST(0x0101010101010101)) |
-				 (b - UINT64CONST(0x0101010101010101))) &
-				~w & UINT64CONST(0x8080808080808080))
-				break;
-		}
-		for (; i < len; i++)
-		{
-			c = (unsigned char) s[i];
-			if (c < ' ' || c == '"' || c == '\\')
-				break;
-		}
-		if (i > start)
-			appendBinaryStringInfo(out, s + start, i - start);
-		if (i == len)
-			break;
-		c = (unsigned char) s[i++];
-		switch (c)
-		{
-			case '\b':
-				appendBinaryStringInfo(out, "\\b", 2);
-				break;
-			case '\f':
-				appendBinaryStringInfo(out, "\\f", 2);
-				break;
-			case '\n':
-				appendBinaryStringInfo(out, "\\n", 2);
-				break;
-			case '\r':
-				appendBinaryStringInfo(out, "\\r", 2);
-				break;
-			case '\t':
-				appendBinaryStringInfo(out, "\\t", 2);
-				break;
-			case '"':
-				appendBinaryStringInfo(out, "\\\"", 2);
-				break;
-			case '\\':
-				appendBinaryStringInfo(out, "\\\\", 2);
-				break;
-			default:
-				appendStringInfo(out, "\\u%04x", (int) c);
-				break;
-		}
-	}
-	appendStringInfoCharMacro(out, '"');
-}
-
-static void
-append_scalar(StringInfo out, const JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvNull:
-			appendBinaryStringInfo(out, "null", 4);
-			break;
-		case jbvString:
-			append_escaped(out, v->val.string.val, v->val.string.len);
-			break;
-		case jbvNumeric:
-			appendStringInfoString(out,
-								   DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v->val.numeric))));
-			break;
-		case jbvBool:
-			if (v->val.boolean)
-				appendBinaryStringInfo(out, "true", 4);
-			else
-				appendBinaryStringInfo(out, "false", 5);
-			break;
-		default:
-			elog(ERROR, "unknown jsonb scalar type");
-	}
-}
-
-/*
- * The text of a jsonb value, byte for byte as JsonbToCString writes it
- * (PostgreSQL's jsonb_out), faster: runs of a string that need no
- * escaping are copied at once.  The audit chain hashes this text
- * (audit/chain.c), so it must never differ: builds with assertions compare
- * the two.  palloc'd; *len: its length.
- */
-char	   *
-profile_jsonb_text(Jsonb *jb, int *len)
-{
-	StringInfoData out;
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken type = WJB_DONE;
-	bool		first = true;
-	bool		redo_switch = false;
-	bool		raw_scalar = false;
-
-	initStringInfo(&out);
-	enlargeStringInfo(&out, VARSIZE(jb));
-	it = JsonbIteratorInit(&jb->root);
-	while (redo_switch || ((type = JsonbIteratorNext(&it, &v, false)) != WJB_DONE))
-	{
-		CHECK_FOR_INTERRUPTS();
-		redo_switch = false;
-		switch (type)
-		{
-			case WJB_BEGIN_ARRAY:
-				if (!first)
-					appendBinaryStringInfo(&out, ", ", 2);
-				if (!v.val.array.rawScalar)
-					appendStringInfoCharMacro(&out, '[');
-				else
-					raw_scalar = true;
-				first = true;
-				break;
-			case WJB_BEGIN_OBJECT:
-				if (!first)
-					appendBinaryStringInfo(&out, ", ", 2);
-				appendStringInfoCharMacro(&out, '{');
-				first = true;
-				break;
-			case WJB_KEY:
-				if (!first)
-					appendBinaryStringInfo(&out, ", ", 2);
-				first = true;
-				append_scalar(&out, &v);
-				appendBinaryStringInfo(&out, ": ", 2);
-				type = JsonbIteratorNext(&it, &v, false);
-				if (type == WJB_VALUE)
-				{
-					first = false;
-					append_scalar(&out, &v);
-				}
-				else
-					redo_switch = true; /* a container: its opening next */
-				break;
-			case WJB_ELEM:
-				if (!first)
-					appendBinaryStringInfo(&out, ", ", 2);
-				first = false;
-				append_scalar(&out, &v);
-				break;
-			case WJB_END_ARRAY:
-				if (!raw_scalar)
-					appendStringInfoCharMacro(&out, ']');
-				first = false;
-				break;
-			case WJB_END_OBJECT:
-				appendStringInfoCharMacro(&out, '}');
-				first = false;
-				break;
-			default:
-				elog(ERROR, "unknown jsonb iterator token type");
-		}
-	}
-#ifdef USE_ASSERT_CHECKING
-	{
-		char	   *theirs = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
-
-		Assert(strcmp(out.data, theirs) == 0);
-		pfree(theirs);
-	}
-#endif
-	*len = out.len;
-	return out.data;
 }
