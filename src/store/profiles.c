@@ -535,14 +535,11 @@ id_cmp(const void *a, const void *b)
 }
 
 /*
- * Insert rows[0..n-1], new profiles of one tenant; inserted[i]: row i was
- * stored.  docs[i]: row i as its profile.created event shows it
- * (audit/trigger.c), for profile_audit_append_firsts: the rows are marked
- * as rows whose events the call records itself.
+ * Insert rows[0..n-1], marked with mark, in one statement (insert_rows_plan)
+ * that leaves out the rows that are taken; inserted[i]: row i was stored.
  */
-void
-profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted,
-					Jsonb **docs)
+static void
+insert_rows_statement(ProfileRow **rows, int n, Datum mark, bool *inserted)
 {
 	Oid			rowtype = get_rel_type_id(profile_profiles_relid());
 	Oid			arraytype = get_array_type(rowtype);
@@ -563,23 +560,6 @@ profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted
 	int			nstored;
 	Datum		arg;
 	Datum		args[2];
-	Datum		mark = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client,
-															  AUDIT_MARK_OWN_EVENTS));
-
-	for (int i = 0; i < n; i++)
-		docs[i] = created_document(rows[i]);
-
-	/*
-	 * On one server, all rows at once, as one profile goes in; if one of them
-	 * is taken (rare in an import), again with ON CONFLICT.  (Citus cannot
-	 * roll back a subtransaction whose writes failed on a worker.)
-	 */
-	if (!profile_citus() && insert_all_rows(rows, n, mark))
-	{
-		for (int i = 0; i < n; i++)
-			inserted[i] = true;
-		return;
-	}
 
 	/* the columns by name, as the table has them now */
 	for (int f = 0; f < PE_F__COUNT; f++)
@@ -681,6 +661,36 @@ profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted
 	qsort(stored, nstored, sizeof(pg_uuid_t), id_cmp);
 	for (int i = 0; i < n; i++)
 		inserted[i] = bsearch(&rows[i]->id, stored, nstored, sizeof(pg_uuid_t), id_cmp) != NULL;
+}
+
+/*
+ * Insert rows[0..n-1], new profiles of one tenant; inserted[i]: row i was
+ * stored.  docs[i]: row i as its profile.created event shows it
+ * (audit/trigger.c), for profile_audit_append_firsts: the rows are marked
+ * as rows whose events the call records itself.
+ */
+void
+profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n, bool *inserted,
+					Jsonb **docs)
+{
+	Datum		mark = CStringGetTextDatum(profile_audit_mark(&ctx->trace_id, ctx->client,
+															  AUDIT_MARK_OWN_EVENTS));
+
+	for (int i = 0; i < n; i++)
+		docs[i] = created_document(rows[i]);
+
+	/*
+	 * On one server, all rows at once, as one profile goes in; if one of them
+	 * is taken (rare in an import), again with ON CONFLICT.  (Citus cannot
+	 * roll back a subtransaction whose writes failed on a worker.)
+	 */
+	if (!profile_citus() && insert_all_rows(rows, n, mark))
+	{
+		for (int i = 0; i < n; i++)
+			inserted[i] = true;
+		return;
+	}
+	insert_rows_statement(rows, n, mark, inserted);
 }
 
 /*
