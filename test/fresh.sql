@@ -87,6 +87,20 @@ CREATE FUNCTION regress.counts(OUT profiles bigint, OUT events bigint) LANGUAGE 
 		   (SELECT count(*) FROM profile_data.audit_events)
 $$;
 
+-- the profile.created events an API call records itself, against the
+-- document the trigger makes of the stored row (every non-null column but
+-- the password hash, the keys, the mark, and the tenant and id, the
+-- event's own): how many there are, how many are equal
+CREATE FUNCTION regress.created_documents(OUT created bigint, OUT same_document bigint) LANGUAGE sql AS $$
+	SELECT count(*),
+		   count(*) FILTER (WHERE e.data - 'attributes' = jsonb_strip_nulls(to_jsonb(p)
+				- '{tenant_id,id,password_hash,username_key,username_skeleton,username_shape,email_key,phone_key,api_mark,attributes}'::text[])
+			   AND e.data->'attributes' = p.attributes)
+	  FROM profile_data.profiles p
+	  JOIN profile_data.audit_events e ON e.tenant_id = p.tenant_id AND e.profile_id = p.id AND e.chain_seq = 1
+	 WHERE e.event = 'profile.created'
+$$;
+
 -- a call as PostgREST makes it (request.method set): its status, or the
 -- PGRST error it raises, the trace ids removed
 CREATE FUNCTION regress.http(fn text, arg jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
