@@ -14,23 +14,16 @@
 # (as root on a fresh machine; SKIP_APT=1 SKIP_BUILD=1 to reuse what is there)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. test/deps.sh
-. test/cluster.sh
+. test/bench/lib.sh
 
 ROUNDS=${1:-7}
 
-install_deps
-[ "${SKIP_BUILD:-0}" = 1 ] || build_install
+bench_prepare
 dir=/tmp/profile_ext_bench
-cluster_start "$dir" 54331
-trap 'cluster_stop "$dir"' EXIT
+bench_cluster "$dir" 54331
 
+bench_tenant
 psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-CREATE EXTENSION profile_ext;
-SELECT profile.create_tenant('bench', '{"rate_limit": {"per_second": 0, "per_minute": 0}}');
-SELECT profile.create_client('bench-client');
-SELECT profile.grant_contract('bench-client', 'create_customer_api');
-CREATE SCHEMA bench;
 CREATE SEQUENCE bench.seq;
 CREATE FUNCTION bench.items(base bigint) RETURNS jsonb LANGUAGE sql AS $$
 	SELECT jsonb_agg(jsonb_build_object('username', 'user_' || g, 'email', 'u' || g || '@example.com',
@@ -71,7 +64,6 @@ SELECT round(bench.per_profile('$1', '$tok')::numeric, 2);
 ROLLBACK;
 SQL
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 single=() batch=()
 for r in $(seq 1 "$ROUNDS"); do

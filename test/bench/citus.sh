@@ -16,14 +16,12 @@
 # SKIP_APT=1 SKIP_BUILD=1 to reuse what is there)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. test/deps.sh
-. test/cluster.sh
+. test/bench/lib.sh
 
 SECONDS_RUN=${1:-15}
 CLIENTS=${2:-4}
 
-install_deps
-[ "${SKIP_BUILD:-0}" = 1 ] || build_install
+bench_prepare
 if [ ! -f "$(pg_config --pkglibdir)/citus.so" ]; then
 	echo "Citus is not installed: bash test/tools/citus_install.sh citus-13.2.2.tar.gz" >&2
 	exit 1

@@ -21,14 +21,12 @@
 # there; OLD_INSTALL=<dir> to reuse a 1.0 installation)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. test/deps.sh
-. test/cluster.sh
+. test/bench/lib.sh
 
 N=${1:-20000}
 ROUNDS=${2:-5}
 
-install_deps
-[ "${SKIP_BUILD:-0}" = 1 ] || build_install
+bench_prepare
 old=${OLD_INSTALL:-}
 if [ -z "$old" ]; then
 	old=$(bash test/tools/release_install.sh 1.0 /tmp/profile_ext_bench_1.0)
@@ -74,7 +72,6 @@ ROLLBACK;
 SQL
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -A results
 for version in 1.0 current; do

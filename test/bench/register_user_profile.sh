@@ -19,31 +19,19 @@
 # (as root on a fresh machine; SKIP_APT=1 SKIP_BUILD=1 to reuse what is there)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. test/deps.sh
-. test/cluster.sh
+. test/bench/lib.sh
 
 ROUNDS=${1:-5}
 
-install_deps
-[ "${SKIP_BUILD:-0}" = 1 ] || build_install
+bench_prepare
 dir=/tmp/profile_ext_bench
-cluster_start "$dir" 54331
-trap 'cluster_stop "$dir"' EXIT
+bench_cluster "$dir" 54331
 
+bench_tenant
 psql -X -q -v ON_ERROR_STOP=1 -v seed="$(cat test/sdk_seed.json)" <<'SQL'
-CREATE EXTENSION profile_ext;
-SELECT profile.create_tenant('bench', '{"rate_limit": {"per_second": 0, "per_minute": 0}}') IS NOT NULL;
-SELECT profile.create_client('bench-client') IS NOT NULL;
-SELECT profile.grant_contract('bench-client', 'create_customer_api');
-CREATE SCHEMA bench;
 CREATE TABLE bench.profiles (LIKE profile_data.profiles INCLUDING ALL);
 CREATE TABLE bench.audit_events (LIKE profile_data.audit_events INCLUDING ALL);
-CREATE TABLE bench.payloads (name text PRIMARY KEY, body jsonb);
-INSERT INTO bench.payloads VALUES ('seed', :'seed'::jsonb - 'userProfileId'),
-	('1000', (:'seed'::jsonb - 'userProfileId') || jsonb_build_object('sdkAuditEvents',
-		(SELECT jsonb_agg(:'seed'::jsonb->'sdkAuditEvents'->0 || jsonb_build_object('logEvent', 'event ' || g,
-				'audit', jsonb_build_object('result', jsonb_build_object('value', 'ok'), 'owner', jsonb_build_object('value', 'sdk'))))
-		   FROM generate_series(1, 1000) g)));
+\i test/bench/sdk_payloads.sql
 
 -- calls of one kind in a loop; SDK events stored per second
 CREATE FUNCTION bench.events_per_second(kind text, tok text, payload text, calls int) RETURNS float8
@@ -93,7 +81,6 @@ $$;
 SQL
 tok=$(psql -X -At -c "SELECT profile.issue_access_token('bench-client', '{bench}')")
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A res
 for payload in seed 1000; do
 	calls=$([ "$payload" = seed ] && echo 2000 || echo 20)

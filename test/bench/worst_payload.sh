@@ -14,11 +14,9 @@
 # installed, for example to measure another build of the extension)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-. test/deps.sh
-. test/cluster.sh
+. test/bench/lib.sh
 
-install_deps
-[ "${SKIP_BUILD:-0}" = 1 ] || build_install
+bench_prepare
 dir=/tmp/profile_ext_bench_worst
 cluster_start "$dir" 54332
 trap '[ -n "${KEEP:-}" ] || cluster_stop "$dir"' EXIT
