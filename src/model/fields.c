@@ -204,22 +204,20 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
 	const PeRule *r;
 	char		buf[3];
 	char	   *norm = NULL;
+	PeUsername *u = NULL;
 
 	switch (def->type)
 	{
 		case PE_T_USERNAME:
-			{
-				PeUsername *u = palloc(sizeof(PeUsername));
-
-				r = pe_username_check(s, len, u);
-				if (r == &pe_rule_internal)
-					ereport(ERROR,
-							errcode(ERRCODE_INTERNAL_ERROR),
-							errmsg("could not check a username"),
-							errdetail("ICU could not normalise it or judge its scripts."));
-				norm = u->nfc;	/* stored in NFC */
-				break;
-			}
+			u = palloc(sizeof(PeUsername));
+			r = pe_username_check(s, len, u);
+			if (r == &pe_rule_internal)
+				ereport(ERROR,
+						errcode(ERRCODE_INTERNAL_ERROR),
+						errmsg("could not check a username"),
+						errdetail("ICU could not normalise it or judge its scripts."));
+			norm = u->nfc;		/* stored in NFC */
+			break;
 		case PE_T_PASSWORD:
 			r = pe_check_password(s, len);
 			break;
@@ -253,6 +251,9 @@ profile_check_string(int f, const char *s, size_t len, Datum *out,
 	if (r == NULL)
 		*out = norm ? CStringGetTextDatum(norm) :
 			PointerGetDatum(cstring_to_text_with_len(s, len));
+	/* a username's buffers are large: a batch checks a thousand of them */
+	if (u)
+		pfree(u);
 	return r;
 }
 
@@ -896,7 +897,9 @@ profile_identity_keys(ProfileRow *row, const TenantInfo *tenant)
 						errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						errmsg("a username is too long to be compared"));
 			set_key(row, PROFILE_KEY_SHAPE, skeleton, n);
+			pfree(skeleton);
 		}
+		pfree(key);				/* large, as above */
 	}
 	if (!row->isnull[PE_F_EMAIL])
 	{
