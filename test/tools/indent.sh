@@ -16,7 +16,7 @@ ArrayType LWLock Size size_t int64_t uint8_t uint32_t ResourceOwner JsonLexConte
 Form_pg_attribute Form_pg_class crypto_hash_sha256_state shmem_startup_hook_type
 shmem_request_hook_type Numeric AttrNumber va_list GrantStmt AccessPriv RoleSpec
 ObjectWithArgs ObjectType GrantTargetType List ReturnSetInfo XactEvent SubXactEvent
-SubTransactionId"
+SubTransactionId PGconn PGresult FILE"
 # typedefs.list: every typedef name of src/
 /usr/bin/python3 - <<'PY'
 import glob, re
@@ -31,7 +31,7 @@ open('typedefs.list', 'w').write('\n'.join(sorted(names)) + '\n')
 PY
 opts=""
 for t in $(cat typedefs.list) $PG_TYPES; do opts="$opts -T$t"; done
-for f in src/*.h src/*/*.[ch] test/unit/*.c test/fuzz/*.c; do
+for f in src/*.h src/*/*.[ch] test/unit/*.c test/fuzz/*.c test/bench/*.c; do
 	case "$f" in src/core/pe_tables.c | src/core/pe_phone_tables.[ch]) continue ;; esac
 	# pg_bsd_indent mangles the byte 0x80 (in UTF-8: the second byte of
 	# characters such as U+0440): C sources spell such text as \x escapes
