@@ -3,7 +3,7 @@
 # Sourced by test/demo.sh, test/check.sh and test/bench/*.sh.  Debian 12
 # packages only; needs root (set SKIP_APT=1 to skip when they are there).
 
-DEBIAN_PACKAGES="postgresql-15 postgresql-server-dev-15 libsodium-dev libssl-dev libicu-dev pkg-config make gcc libipc-run-perl python3 python3-psycopg"
+DEBIAN_PACKAGES="postgresql-15 postgresql-server-dev-15 libpq-dev libsodium-dev libssl-dev libicu-dev pkg-config make gcc libipc-run-perl python3 python3-psycopg"
 
 install_deps() {
 	if [ "${SKIP_APT:-0}" = 1 ]; then

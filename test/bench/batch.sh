@@ -6,8 +6,8 @@
 # (username, email, phone, full name; no password), in a tenant whose
 # client calls with an access token and a contract, each measurement in a
 # transaction of its own that is rolled back (commits stay out of the
-# picture); the median of ROUNDS alternating rounds, in microseconds of
-# the server's CPU per profile.
+# picture); the median of ROUNDS alternating rounds, in microseconds per
+# profile.
 #
 # 1. As a client calls (the goal's measure; test/bench/calls.c): one
 #    connection with a prepared statement, executed 1000 times with one
@@ -17,16 +17,16 @@
 #    and its round trip besides the profile: that is the per-call work a
 #    batch saves.  Goal (issue "Batches"): the batch at most 0.5x.
 # 2. Inside the server (clock time of one backend, nothing else running):
-#    1000 create_profile calls from a PL/pgSQL loop, which have no
-#    statement or round trip of their own, against one batch; and a
-#    floor: the rows the batch stores (a profile, the claim of its id, an
-#    audit row with data '{}' and a SHA-256) written by three plain
-#    multi-row INSERTs, one statement, into tables with the same columns,
-#    defaults and indexes and no checks or triggers (no validation, no
-#    normalisation, no audit document, no result).  Since single calls
-#    store their rows without statements (1.1), the loop's calls cost
-#    about what the batch does per profile; what is left is storing and
-#    checking the rows.
+#    1000 create_profile calls from a PL/pgSQL loop (each a simple
+#    expression: no statement, portal or round trip of its own) against
+#    one batch; and a floor: the rows the batch stores (a profile, the
+#    claim of its id, an audit row with data '{}' and a SHA-256) written
+#    by three plain multi-row INSERTs, one statement, into tables with
+#    the same columns, defaults and indexes and no checks or triggers (no
+#    validation, no normalisation, no audit document, no result).  Since
+#    single calls store their rows without statements (1.1), a batch
+#    saves less against the loop: most of a profile's cost is storing and
+#    checking its rows.
 #
 # Usage: bash test/bench/batch.sh [ROUNDS]
 # (as root on a fresh machine; SKIP_APT=1 SKIP_BUILD=1 to reuse what is there)
@@ -109,7 +109,9 @@ work=$(mktemp -d)
 trap 'cluster_stop "$dir"; rm -rf "$work"' EXIT
 cc -O2 -o "$work/calls" test/bench/calls.c -I"$(pg_config --includedir)" -lpq
 client() {
-	"$work/calls" "$1" 1000 "$(psql -X -At -c "SELECT nextval('bench.seq') * 1000000")" "$tok"
+	local first
+	first=$(psql -X -At -v ON_ERROR_STOP=1 -c "SELECT nextval('bench.seq') * 1000000") || exit 1
+	"$work/calls" "$1" 1000 "$first" "$tok"
 }
 
 csingle=() cbatch=() single=() batch=() floor=()

@@ -80,9 +80,10 @@ payloads(int batch, long long first, int n, const char *tok, int *count)
 {
 	char	  **out = malloc(sizeof(char *) * n);
 
+	/* an item's fields take at most 170 bytes */
 	if (batch)
 	{
-		char	   *p = out[0] = malloc((size_t) n * 200 + 200);
+		char	   *p = out[0] = malloc((size_t) n * 200 + strlen(tok) + 64);
 
 		p += sprintf(p, "{\"accessTokenId\": \"%s\", \"profiles\": [", tok);
 		for (int i = 1; i <= n; i++)
@@ -98,7 +99,7 @@ payloads(int batch, long long first, int n, const char *tok, int *count)
 	{
 		for (int i = 1; i <= n; i++)
 		{
-			char	   *p = out[i - 1] = malloc(400);
+			char	   *p = out[i - 1] = malloc(200 + strlen(tok) + 64);
 
 			p += sprintf(p, "{\"accessTokenId\": \"%s\", ", tok);
 			p += fields(p, first + i);
@@ -153,6 +154,11 @@ main(int argc, char **argv)
 	batch = strcmp(argv[1], "batch") == 0;
 	n = atoi(argv[2]);
 	first = atoll(argv[3]);
+	if (n < 1 || n > 1000)
+	{
+		fprintf(stderr, "calls: N must be 1 to 1000\n");
+		return 2;
+	}
 
 	conn = PQconnectdb("");
 	if (PQstatus(conn) != CONNECTION_OK)
@@ -168,7 +174,10 @@ main(int argc, char **argv)
 	PQclear(r);
 	run("BEGIN");
 
-	/* warm-up: the same kind of call, with 10 other profiles */
+	/*
+	 * warm-up: the same kind of call with 10 other profiles (10 single calls,
+	 * or a batch of 10), so that both have their caches and plan
+	 */
 	bodies = payloads(batch, first + n, 10, argv[4], &count);
 	call(batch, bodies, count);
 
