@@ -72,6 +72,17 @@ SELECT profile.create_profile('{"tenantName": "ri", "email": "three@example.com"
 SELECT what FROM regress.seen ORDER BY n;
 DROP RULE regress_events ON profile_data.audit_events;
 
+-- a rule on profiles: one profile goes in by a statement the rule
+-- rewrites; a batch needs INSERT ... ON CONFLICT, which PostgreSQL refuses
+-- on a table with rules (README, Troubleshooting): it fails, writing nothing
+CREATE RULE regress_profiles AS ON INSERT TO profile_data.profiles
+	DO ALSO INSERT INTO regress.seen (what) VALUES ('rule on profiles: ' || NEW.email);
+SELECT profile.create_profile('{"tenantName": "ri", "email": "rule1@example.com"}') IS NOT NULL;
+SELECT profile.create_profiles('{"tenantName": "ri", "profiles": [{"email": "rule2@example.com"}]}');
+SELECT email FROM profile_data.profiles WHERE email LIKE 'rule_@example.com';
+SELECT what FROM regress.seen WHERE what LIKE 'rule on profiles%' ORDER BY n;
+DROP RULE regress_profiles ON profile_data.profiles;
+
 -- a column of one's own with a default: a statement, which fills it
 ALTER TABLE profile_data.profiles ADD COLUMN regress_source text DEFAULT 'api';
 SELECT profile.create_profile('{"tenantName": "ri", "email": "five@example.com"}') IS NOT NULL;
