@@ -139,3 +139,16 @@ SELECT profile.erase_profile(((:'first'::jsonb)->'results'->0->'profile'->>'id')
 SELECT count(*) AS kept FROM profile_data.idempotency_keys WHERE key = 'import-1';
 SELECT regress.call('batch', jsonb_build_object('tenantName', 'ik-2', 'idempotencyKey', 'import-1', 'profiles', jsonb_build_array(
 	jsonb_build_object('email', 'p1b@example.com'))))->'created' AS new_again;
+
+-- "profiles" holds the items of create_profiles only: to create_profile and
+-- register_user_profile it is an unknown key, however many objects it
+-- holds (their passwords once overran the room kept for one); nothing written
+SELECT * FROM regress.counts() \gset before_
+SELECT regress.call('create', jsonb_build_object('tenantName', 'ik-2', 'idempotencyKey', 'many-1', 'email', 'many@example.com',
+	'profiles', (SELECT jsonb_agg(jsonb_build_object('password', 'pw-' || g)) FROM generate_series(1, 2000) g)))->'detail' AS create_profiles_key;
+SELECT regress.call('register', jsonb_build_object('tenantName', 'ik-2', 'countryCode', 'FI', 'idempotencyKey', 'many-2',
+	'profiles', (SELECT jsonb_agg(jsonb_build_object('password', 'pw-' || g)) FROM generate_series(1, 2000) g)),
+	'00000000-0000-4000-8000-0000000000a3')->'detail' AS register_profiles_key;
+SELECT * FROM regress.counts() \gset after_
+SELECT :after_profiles - :before_profiles AS profiles_written, :after_events - :before_events AS events_written,
+	   (SELECT count(*) FROM profile_data.idempotency_keys WHERE key LIKE 'many-%') AS keys_kept;

@@ -181,14 +181,24 @@ is_key(const JsonbValue *k, const char *name)
 		memcmp(k->val.string.val, name, k->val.string.len) == 0;
 }
 
+/* One more entry of the passwords: the request's password, or NULL. */
+static void
+add_password(Idempotency *idem, char *password)
+{
+	if (idem->n_passwords >= idem->max_passwords)
+		elog(ERROR, "idempotency: more passwords than profiles in the request");
+	idem->passwords[idem->n_passwords++] = password;
+}
+
 /*
  * Push an object's members but its password, which becomes true; its
  * value goes to the passwords (NULL if none; an item without one adds
- * NULL).
+ * NULL).  batch: the request is create_profiles', whose "profiles" are
+ * its items; to any other function that key is an unknown one like any.
  */
 static JsonbValue *
 push_without_password(JsonbParseState **st, JsonbContainer *obj, Idempotency *idem,
-					  bool top)
+					  bool top, bool batch)
 {
 	JsonbValue *res;
 	JsonbIterator *it = JsonbIteratorInit(obj);
@@ -216,7 +226,7 @@ push_without_password(JsonbParseState **st, JsonbContainer *obj, Idempotency *id
 			t.val.boolean = true;
 			pushJsonbValue(st, WJB_VALUE, &t);
 		}
-		else if (top && is_key(&k, "profiles") && v.type == jbvBinary &&
+		else if (top && batch && is_key(&k, "profiles") && v.type == jbvBinary &&
 				 JsonContainerIsArray(v.val.binary.data))
 		{
 			JsonbIterator *ai = JsonbIteratorInit(v.val.binary.data);
@@ -227,12 +237,13 @@ push_without_password(JsonbParseState **st, JsonbContainer *obj, Idempotency *id
 			{
 				if (tok != WJB_ELEM)
 					continue;
+				CHECK_FOR_INTERRUPTS();
 				if (e.type == jbvBinary && JsonContainerIsObject(e.val.binary.data))
-					push_without_password(st, e.val.binary.data, idem, false);
+					push_without_password(st, e.val.binary.data, idem, false, false);
 				else
 				{
 					pushJsonbValue(st, WJB_ELEM, &e);
-					idem->passwords[idem->n_passwords++] = NULL;
+					add_password(idem, NULL);
 				}
 			}
 			pushJsonbValue(st, WJB_END_ARRAY, NULL);
@@ -242,7 +253,7 @@ push_without_password(JsonbParseState **st, JsonbContainer *obj, Idempotency *id
 	}
 	res = pushJsonbValue(st, WJB_END_OBJECT, NULL);
 	if (!top || idem->n_passwords == 0)
-		idem->passwords[idem->n_passwords++] = password;
+		add_password(idem, password);
 	return res;
 }
 
@@ -262,10 +273,12 @@ profile_idempotency_hash(Idempotency *idem, Jsonb *payload, int items,
 	crypto_hash_sha256_state h;
 	static const char tag[] = "profile_ext idempotent request v1";
 
-	idem->passwords = palloc0(sizeof(char *) * (items + 1));
-	idem->password_hashes = palloc0(sizeof(char *) * (items + 1));
+	idem->max_passwords = items + 1;
+	idem->passwords = palloc0(sizeof(char *) * idem->max_passwords);
+	idem->password_hashes = palloc0(sizeof(char *) * idem->max_passwords);
 	idem->n_passwords = 0;
-	canonical = JsonbValueToJsonb(push_without_password(&st, &payload->root, idem, true));
+	canonical = JsonbValueToJsonb(push_without_password(&st, &payload->root, idem, true,
+														strcmp(idem->function, "create_profiles") == 0));
 	text = JsonbToCString(NULL, &canonical->root, VARSIZE(canonical));
 
 	crypto_hash_sha256_init(&h);

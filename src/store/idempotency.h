@@ -16,6 +16,7 @@ typedef struct Idempotency
 	const char *function;
 	uint8		request_hash[32];
 	int			n_passwords;	/* entries of the two arrays, one per item */
+	int			max_passwords;	/* their room */
 	char	  **passwords;		/* the request's, NULL where none */
 	char	  **password_hashes;	/* Argon2id hashes of them, where known */
 } Idempotency;
