@@ -56,6 +56,15 @@ SELECT regress.call('get', :'jane', jsonb_build_object('accessTokenId', :'tok'))
 SELECT regress.call('get', :'john', jsonb_build_object('accessTokenId', :'tokboth'))->>'wizard_url' AS wizard_url;
 -- every key of the document, also for a profile without roles or attributes
 SELECT string_agg(k, ' ' ORDER BY k) AS keys FROM jsonb_object_keys(profile.get_profile(:'john')) k;
+-- an incomplete row in a tenant without a wizard URL (a direct INSERT; or
+-- the tenant turned incomplete_profiles off): no wizard_url, no crash
+INSERT INTO profile_data.profiles (tenant_id, id, state, email)
+	SELECT id, '01a20000-0000-7000-8000-0000000000d1', 'incomplete', 'direct@example.com'
+	  FROM profile_data.tenants WHERE name = 'lc-2';
+SELECT r->>'state' AS state, r->'wizard_url' AS wizard_url
+  FROM regress.call('get', '01a20000-0000-7000-8000-0000000000d1', jsonb_build_object('accessTokenId', :'tok2')) r;
+SELECT r->>'state' AS state, r->'wizard_url' AS wizard_url
+  FROM regress.call('find', NULL, jsonb_build_object('accessTokenId', :'tok2', 'email', 'direct@example.com')) r;
 -- an admin needs no payload; a token limited to several tenants needs no tenantName
 SELECT regress.call('get', :'jane', '{}')->>'username' AS admin, regress.call('get', :'erik', jsonb_build_object('accessTokenId', :'tokboth'))->>'tenant' AS tenant;
 -- no contract is needed to read

@@ -179,7 +179,7 @@ verify_internal(text *token)
 	profile_row_from_tuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, &row);
 	row.tenant_name = ctx.tenant->name;
 	row.message = "profile verified";
-	if (row.incomplete && ctx.tenant->wizard_url)
+	if (row.incomplete)
 		row.wizard_url = profile_wizard_url(ctx.tenant->wizard_url, &row.id);
 
 	args[0] = Int64GetDatum(tenant_id);

@@ -444,15 +444,22 @@ profile_settings_jsonb(const TenantInfo *t)
 	return JsonbValueToJsonb(res);
 }
 
-/* The tenant's wizard URL with every "{id}" replaced by the profile id. */
+/*
+ * The tenant's wizard URL with every "{id}" replaced by the profile id;
+ * NULL if the tenant has none (an incomplete row may outlive the setting,
+ * or come from a direct INSERT).
+ */
 char	   *
 profile_wizard_url(const char *template, const pg_uuid_t *id)
 {
 	StringInfoData buf;
-	const char *idtext = profile_uuid_text(id);
+	const char *idtext;
 	const char *p = template;
 	const char *hit;
 
+	if (template == NULL)
+		return NULL;
+	idtext = profile_uuid_text(id);
 	initStringInfo(&buf);
 	while ((hit = strstr(p, "{id}")) != NULL)
 	{
