@@ -115,6 +115,38 @@ DROP TRIGGER zz_skip ON profile_data.profiles;
 SELECT profiles - :before_profiles AS profiles_written, events - :before_events AS events_written
   FROM regress.counts();
 
+-- an error a user's trigger raises while a batch's rows go in, caught by
+-- an exception block around the call: the block's own writes are rolled
+-- back with it, and the transaction goes on (the batch's subtransaction
+-- was once left open, and the block rolled back that one instead)
+CREATE TABLE regress.block_log (what text);
+CREATE FUNCTION regress.boom() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.email = 'boom@example.com' THEN
+		RAISE EXCEPTION 'boom';
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER zz_boom BEFORE INSERT ON profile_data.profiles FOR EACH ROW EXECUTE FUNCTION regress.boom();
+BEGIN;
+DO $$
+BEGIN
+	INSERT INTO regress.block_log VALUES ('before the block');
+	BEGIN
+		INSERT INTO regress.block_log VALUES ('in the block');
+		PERFORM profile.create_profiles('{"tenantName": "ri", "profiles": [{"email": "boom@example.com"}]}');
+	EXCEPTION WHEN OTHERS THEN
+		INSERT INTO regress.block_log VALUES ('caught: ' || SQLERRM);
+	END;
+END
+$$;
+SELECT what FROM regress.block_log ORDER BY what;
+SELECT count(*) AS boom_profiles FROM profile_data.profiles WHERE email = 'boom@example.com';
+COMMIT;
+SELECT what FROM regress.block_log ORDER BY what;
+DROP TRIGGER zz_boom ON profile_data.profiles;
+
 -- a batch as the first call of a session (its row writer's columns are
 -- set up on first use; early 1.1 crashed here)
 \c -
