@@ -147,6 +147,25 @@ COMMIT;
 SELECT what FROM regress.block_log ORDER BY what;
 DROP TRIGGER zz_boom ON profile_data.profiles;
 
+-- under REPEATABLE READ, a user's trigger sees what the transaction wrote
+-- before the call: the rows' snapshot has the current command id, as a
+-- statement's has (a STABLE trigger reads through it)
+CREATE TABLE regress.rr_rows (n int);
+CREATE FUNCTION regress.rr_seen() RETURNS trigger STABLE LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE NOTICE 'the trigger sees % rows of regress.rr_rows', (SELECT count(*) FROM regress.rr_rows);
+	RETURN NEW;
+END
+$$;
+CREATE TRIGGER zz_rr BEFORE INSERT ON profile_data.profiles FOR EACH ROW EXECUTE FUNCTION regress.rr_seen();
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) AS rows_before FROM regress.rr_rows;
+INSERT INTO regress.rr_rows VALUES (1), (2);
+SELECT profile.create_profile('{"tenantName": "ri", "email": "rr1@example.com"}') IS NOT NULL;
+SELECT profile.create_profiles('{"tenantName": "ri", "profiles": [{"email": "rr2@example.com"}]}')->>'created' AS created;
+COMMIT;
+DROP TRIGGER zz_rr ON profile_data.profiles;
+
 -- a batch as the first call of a session (its row writer's columns are
 -- set up on first use; early 1.1 crashed here)
 \c -
