@@ -86,7 +86,9 @@ DROP RULE regress_profiles ON profile_data.profiles;
 -- a column of one's own with a default: a statement, which fills it
 ALTER TABLE profile_data.profiles ADD COLUMN regress_source text DEFAULT 'api';
 SELECT profile.create_profile('{"tenantName": "ri", "email": "five@example.com"}') IS NOT NULL;
-SELECT email, regress_source FROM profile_data.profiles WHERE email = 'five@example.com';
+-- a batch too: its statement names the API's columns, the others default
+SELECT profile.create_profiles('{"tenantName": "ri", "profiles": [{"email": "five-b@example.com"}]}')->>'created' AS created;
+SELECT email, regress_source FROM profile_data.profiles WHERE email LIKE 'five%' ORDER BY email;
 ALTER TABLE profile_data.profiles DROP COLUMN regress_source;
 -- and without it, again without a statement
 SELECT profile.create_profile('{"tenantName": "ri", "email": "six@example.com"}') IS NOT NULL;
@@ -100,6 +102,14 @@ SELECT pg_typeof(i.claimed_at), i.claimed_at = p.created_at::timestamp AS conver
   FROM profile_data.profile_ids i JOIN profile_data.profiles p USING (id) WHERE id = :'seven';
 ALTER TABLE profile_data.profile_ids ALTER COLUMN claimed_at TYPE timestamptz;
 RESET timezone;
+-- a batch's rows travel as the table's row type, which cannot convert: a
+-- column of profiles of another type is an error, and nothing is written
+ALTER TABLE profile_data.profiles ALTER COLUMN api_mark TYPE varchar(200);
+SELECT * FROM regress.counts() \gset before_
+SELECT regress.err($$SELECT profile.create_profiles('{"tenantName": "ri", "profiles": [{"email": "eight@example.com", "full_name": "Eight"}]}')$$) AS batch;
+SELECT profiles - :before_profiles AS profiles_written, events - :before_events AS events_written
+  FROM regress.counts();
+ALTER TABLE profile_data.profiles ALTER COLUMN api_mark TYPE text;
 
 -- a trigger of one's own that skips a row the API must store: an error,
 -- and nothing of the call is written

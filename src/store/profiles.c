@@ -60,6 +60,15 @@ static SavedPlan insert_plan = {NULL, N_INSERT_ARGS};
 static const char *insert_columns[N_INSERT_ARGS];
 static RowTable profile_rows = {"profiles", N_INSERT_ARGS, insert_columns, insert_plan.argtypes};
 
+/*
+ * Many new profiles of one tenant in one statement (create_profiles), where
+ * they cannot go in without one, or one of them is taken: the rows travel
+ * as one array of profile_data.profiles' row type, unnested into the
+ * insert columns, and a row whose username, email or phone another profile
+ * holds is left out by ON CONFLICT DO NOTHING.  Built with insert_plan.
+ */
+static SavedPlan insert_rows_plan = {NULL, 1, {InvalidOid}};
+
 /* profile_data.profile_ids, for claims made without a statement */
 static const char *const id_columns[] = {"id", "tenant_id", "claimed_at"};
 static const Oid id_types[] = {UUIDOID, INT8OID, TIMESTAMPTZOID};
@@ -280,6 +289,12 @@ build_insert_plan(void)
 										  psprintf("INSERT INTO profile_data.profiles (%s)"
 												   " VALUES (%s)",
 												   cols.data, vals.data));
+	/* the same columns out of rows of the table's type; the others default */
+	insert_rows_plan.sql = MemoryContextStrdup(TopMemoryContext,
+											   psprintf("INSERT INTO profile_data.profiles (%s)"
+														" SELECT %s FROM pg_catalog.unnest($1)"
+														" ON CONFLICT DO NOTHING",
+														cols.data, cols.data));
 }
 
 /*
@@ -448,19 +463,6 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 }
 
 /*
- * Many new profiles of one tenant in one statement (create_profiles), where
- * they cannot go in without one, or one of them is taken: the rows travel
- * as one array of profile_data.profiles' row type, unnested into the
- * table, and a row whose username, email or phone another profile holds
- * is left out by ON CONFLICT DO NOTHING.
- */
-static SavedPlan insert_rows_plan = {
-	"INSERT INTO profile_data.profiles SELECT * FROM pg_catalog.unnest($1)"
-	" ON CONFLICT DO NOTHING",
-	1, {InvalidOid}
-};
-
-/*
  * Store rows[0..n-1] without a statement (base/rowinsert.c) and without ON
  * CONFLICT, which probes every unique index before each row goes in, in a
  * subtransaction: true if all went in; false, with nothing written, if one
@@ -538,6 +540,9 @@ id_cmp(const void *a, const void *b)
 /*
  * Insert rows[0..n-1], marked with mark, in one statement (insert_rows_plan)
  * that leaves out the rows that are taken; inserted[i]: row i was stored.
+ * The rows travel as the table's row type: each insert column must be
+ * there with the type the API writes (a statement would convert; a row
+ * value of another type would be read as what it is not).
  */
 static void
 insert_rows_statement(ProfileRow **rows, int n, Datum mark, bool *inserted)
@@ -545,15 +550,7 @@ insert_rows_statement(ProfileRow **rows, int n, Datum mark, bool *inserted)
 	Oid			rowtype = get_rel_type_id(profile_profiles_relid());
 	Oid			arraytype = get_array_type(rowtype);
 	TupleDesc	desc = lookup_rowtype_tupdesc_copy(rowtype, -1);
-	int			field_att[PE_F__COUNT];
-	int			key_att[PROFILE_N_KEYS];
-	int			tenant_att = -1,
-				id_att = -1,
-				state_att = -1,
-				verified_att = -1,
-				created_att = -1,
-				updated_att = -1,
-				mark_att = -1;
+	int			att[N_INSERT_ARGS];
 	Datum	   *elems = palloc(sizeof(Datum) * n);
 	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
 	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
@@ -562,74 +559,37 @@ insert_rows_statement(ProfileRow **rows, int n, Datum mark, bool *inserted)
 	Datum		arg;
 	Datum		args[2];
 
-	/* the columns by name, as the table has them now */
-	for (int f = 0; f < PE_F__COUNT; f++)
-		field_att[f] = -1;
-	for (int k = 0; k < PROFILE_N_KEYS; k++)
-		key_att[k] = -1;
-	for (int a = 0; a < desc->natts; a++)
+	build_insert_plan();
+	for (int i = 0; i < N_INSERT_ARGS; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-		const char *name = NameStr(att->attname);
-
-		if (att->attisdropped)
-			continue;
-		if (strcmp(name, "tenant_id") == 0)
-			tenant_att = a;
-		else if (strcmp(name, "id") == 0)
-			id_att = a;
-		else if (strcmp(name, "state") == 0)
-			state_att = a;
-		else if (strcmp(name, "verified") == 0)
-			verified_att = a;
-		else if (strcmp(name, "created_at") == 0)
-			created_att = a;
-		else if (strcmp(name, "updated_at") == 0)
-			updated_att = a;
-		else if (strcmp(name, "api_mark") == 0)
-			mark_att = a;
-		for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
-			if (strcmp(name, profile_field_column(f)) == 0)
-				field_att[f] = a;
-		for (int k = 0; k < PROFILE_N_KEYS; k++)
-			if (strcmp(name, profile_key_columns[k]) == 0)
-				key_att[k] = a;
+		att[i] = SPI_fnumber(desc, insert_columns[i]) - 1;
+		if (att[i] < 0)
+			elog(ERROR, "table \"profile_data.profiles\" lacks column \"%s\" of profile_ext %s",
+				 insert_columns[i], PROFILE_EXT_VERSION);
+		if (TupleDescAttr(desc, att[i])->atttypid != insert_plan.argtypes[i])
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("column \"%s\" of table \"profile_data.profiles\" is of type %s, not %s",
+						   insert_columns[i], format_type_be(TupleDescAttr(desc, att[i])->atttypid),
+						   format_type_be(insert_plan.argtypes[i])),
+					errdetail("create_profiles stores its rows as the table's row type."));
 	}
-	if (tenant_att < 0 || id_att < 0 || state_att < 0 || verified_att < 0 ||
-		created_att < 0 || updated_att < 0 || mark_att < 0)
-		elog(ERROR, "table \"profile_data.profiles\" lacks a column of profile_ext %s",
-			 PROFILE_EXT_VERSION);
 
 	for (int i = 0; i < n; i++)
 	{
-		const ProfileRow *row = rows[i];
+		Datum		row_values[N_INSERT_ARGS];
+		char		row_nulls[N_INSERT_ARGS];
 		HeapTuple	tup;
 
 		CHECK_FOR_INTERRUPTS();
+		insert_values(rows[i], mark, row_values, row_nulls);
 		for (int a = 0; a < desc->natts; a++)
 			nulls[a] = true;
-		values[tenant_att] = Int64GetDatum(row->tenant_id);
-		values[id_att] = UUIDPGetDatum(&row->id);
-		values[state_att] = CStringGetTextDatum(row->incomplete ? "incomplete" : "complete");
-		values[verified_att] = BoolGetDatum(row->verified);
-		values[created_att] = TimestampTzGetDatum(row->created_at);
-		values[updated_att] = TimestampTzGetDatum(row->updated_at);
-		nulls[tenant_att] = nulls[id_att] = nulls[state_att] = false;
-		nulls[verified_att] = nulls[created_att] = nulls[updated_att] = false;
-		for (int f = PE_F_USERNAME; f < PE_F__COUNT; f++)
-			if (field_att[f] >= 0 && !row->isnull[f])
-			{
-				values[field_att[f]] = row->values[f];
-				nulls[field_att[f]] = false;
-			}
-		for (int k = 0; k < PROFILE_N_KEYS; k++)
-			if (key_att[k] >= 0 && !row->keynull[k])
-			{
-				values[key_att[k]] = row->keys[k];
-				nulls[key_att[k]] = false;
-			}
-		values[mark_att] = mark;
-		nulls[mark_att] = false;
+		for (int c = 0; c < N_INSERT_ARGS; c++)
+		{
+			values[att[c]] = row_values[c];
+			nulls[att[c]] = row_nulls[c] == 'n';
+		}
 		tup = heap_form_tuple(desc, values, nulls);
 		elems[i] = heap_copy_tuple_as_datum(tup, desc);
 		heap_freetuple(tup);
