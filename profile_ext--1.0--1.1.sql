@@ -415,7 +415,7 @@ CREATE TABLE profile_data.idempotency_keys (
 CREATE INDEX idempotency_keys_expiry_idx ON profile_data.idempotency_keys (tenant_id, expires_at);
 COMMENT ON TABLE profile_data.idempotency_keys IS 'Results of calls with an idempotency key, replayed to retries until expires_at; erasing a profile removes the results that show it';
 COMMENT ON COLUMN profile_data.idempotency_keys.request_hash IS 'SHA-256 of the request without access token, tenant, key and password values: what a retry must match';
-COMMENT ON COLUMN profile_data.idempotency_keys.password_hashes IS 'Argon2id hashes of the request''s passwords, by item, that a retry''s must match (never a plain hash)';
+COMMENT ON COLUMN profile_data.idempotency_keys.password_hashes IS 'Argon2id hash of the request''s password, by item; of several passwords, one hash of them all; what a retry''s must match (never a plain hash)';
 SELECT pg_catalog.pg_extension_config_dump('profile_data.idempotency_keys', '');
 
 CREATE FUNCTION profile.purge_idempotency_keys(tenant text DEFAULT NULL) RETURNS bigint

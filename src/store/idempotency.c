@@ -37,6 +37,7 @@
 #include <sodium.h>
 
 #include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -83,7 +84,7 @@ static SavedPlan keep_plan = {
 
 static SavedPlan purge_plan = {
 	"DELETE FROM profile_data.idempotency_keys"
-	" WHERE (tenant_id, client, function, key) IN ("
+	" WHERE (tenant_id, client, function, key) OPERATOR(pg_catalog.=) ANY ("
 	"   SELECT tenant_id, client, function, key FROM profile_data.idempotency_keys"
 	"    WHERE tenant_id OPERATOR(pg_catalog.=) $1 AND expires_at OPERATOR(pg_catalog.<=) $2"
 	"    LIMIT $3)",
@@ -310,7 +311,45 @@ expiry(const ApiCall *ctx)
 												   TimestampTzGetDatum(ctx->now), ttl));
 }
 
-/* Do the request's passwords match the Argon2id hashes kept of the first? */
+/* How many of the request's items have a password. */
+static int
+count_passwords(const Idempotency *idem)
+{
+	int			p = 0;
+
+	for (int i = 0; i < idem->n_passwords; i++)
+		p += idem->passwords[i] != NULL;
+	return p;
+}
+
+/*
+ * A request's passwords as one text: each with its item and its length, so
+ * that no two requests give the same text.  For the one Argon2id hash kept
+ * of a request with several (a retry then costs one verification, not one
+ * per item).  *len: its length.
+ */
+static char *
+joined_passwords(const Idempotency *idem, size_t *len)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < idem->n_passwords; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (idem->passwords[i] == NULL)
+			continue;
+		appendStringInfo(&buf, "%d:%zu:", i, strlen(idem->passwords[i]));
+		appendStringInfoString(&buf, idem->passwords[i]);
+	}
+	*len = buf.len;
+	return buf.data;
+}
+
+/*
+ * Do the request's passwords match the Argon2id hashes kept of the first?
+ * One password: its hash, by item; several: the one hash of them all.
+ */
 static bool
 passwords_match(const Idempotency *idem, Datum stored, bool isnull)
 {
@@ -321,6 +360,19 @@ passwords_match(const Idempotency *idem, Datum stored, bool isnull)
 	if (!isnull)
 		deconstruct_array(DatumGetArrayTypeP(stored), TEXTOID, -1, false, TYPALIGN_INT,
 						  &hashes, &nulls, &n);
+	if (count_passwords(idem) > 1)
+	{
+		size_t		len;
+		char	   *joined;
+		bool		ok;
+
+		if (n != 1 || nulls[0])
+			return false;
+		joined = joined_passwords(idem, &len);
+		ok = crypto_pwhash_str_verify(TextDatumGetCString(hashes[0]), joined, len) == 0;
+		sodium_memzero(joined, len);
+		return ok;
+	}
 	for (int i = 0; i < idem->n_passwords; i++)
 	{
 		char	   *hash;
@@ -335,6 +387,18 @@ passwords_match(const Idempotency *idem, Datum stored, bool isnull)
 			return false;
 	}
 	return true;
+}
+
+static void raise_concurrent_use(void) pg_attribute_noreturn();
+
+/* The key's row changed under the call: the transaction is to be retried. */
+static void
+raise_concurrent_use(void)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			errmsg("could not serialize access due to a concurrent use of idempotency key"),
+			errhint("Retry the transaction."));
 }
 
 /*
@@ -352,7 +416,6 @@ profile_idempotency_claim(ApiCall *ctx, Idempotency *idem, int *status)
 	const uint8 *stored;
 	Datum		result;
 	Datum		hashes;
-	bytea	   *hash;
 
 	key_args(ctx, idem, args);
 	args[4] = PointerGetDatum(profile_bytea(idem->request_hash, sizeof(idem->request_hash)));
@@ -374,35 +437,23 @@ profile_idempotency_claim(ApiCall *ctx, Idempotency *idem, int *status)
 	/* taken, by a call that committed (a running one was waited for) */
 	profile_exec(&lookup_plan, args, NULL, false, 1);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				errmsg("could not serialize access due to a concurrent use of idempotency key"),
-				errhint("Retry the transaction."));
+		raise_concurrent_use();
 	if (DatumGetTimestampTz(profile_spi_required(0, 4, "idempotency_keys")) <= ctx->now)
 	{
 		profile_exec(&renew_plan, args, NULL, false, 0);
 		if (SPI_processed == 1)
 			return NULL;
-		ereport(ERROR,
-				errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				errmsg("could not serialize access due to a concurrent use of idempotency key"),
-				errhint("Retry the transaction."));
+		raise_concurrent_use();
 	}
-	hash = DatumGetByteaPP(profile_spi_required(0, 1, "idempotency_keys"));
-	stored = (const uint8 *) VARDATA_ANY(hash);
+	stored = profile_spi_hash_required(0, 1, "idempotency_keys");
 	hashes = profile_spi_value(0, 5, &isnull);
-	if (VARSIZE_ANY_EXHDR(hash) != sizeof(idem->request_hash) ||
-		memcmp(stored, idem->request_hash, sizeof(idem->request_hash)) != 0 ||
+	if (memcmp(stored, idem->request_hash, sizeof(idem->request_hash)) != 0 ||
 		!passwords_match(idem, hashes, isnull))
 		profile_raise(PE_E_IDEMPOTENCY_MISMATCH, &ctx->trace_id, NULL, NULL,
-					  "idempotency key \"%s\" was used with another request",
-					  pnstrdup(idem->key, pg_mbcliplen(idem->key, strlen(idem->key), 64)));
+					  "the idempotency key was used with another request");
 	result = profile_spi_value(0, 2, &isnull);
 	if (isnull)
-		ereport(ERROR,
-				errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				errmsg("could not serialize access due to a concurrent use of idempotency key"),
-				errhint("Retry the transaction."));
+		raise_concurrent_use();
 	*status = DatumGetInt32(profile_spi_required(0, 3, "idempotency_keys"));
 	/* the stored result, and "replayed": true */
 	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, result,
@@ -444,9 +495,10 @@ profile_idempotency_begin(ApiCall *ctx, const ProfileInput *in, const char *func
 
 /*
  * Keep the result of the call that claimed the key, with the profiles it
- * shows and the Argon2id hashes of the request's passwords
- * (idem->password_hashes by item: set by the caller where a profile was
- * made, made here for the others).
+ * shows and the Argon2id hashes of the request's passwords: of one, its
+ * hash by item (idem->password_hashes: set by the caller where the
+ * profile was made, made here otherwise); of several, one hash of them all
+ * (joined_passwords).
  */
 void
 profile_idempotency_keep(ApiCall *ctx, Idempotency *idem, Jsonb *result, int status,
@@ -467,18 +519,31 @@ profile_idempotency_keep(ApiCall *ctx, Idempotency *idem, Jsonb *result, int sta
 	for (int i = 0; i < n; i++)
 		elems[i] = UUIDPGetDatum(&ids[i]);
 	args[6] = PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
-	for (int i = 0; i < idem->n_passwords; i++)
+	if (count_passwords(idem) > 1)
 	{
-		const char *h = idem->password_hashes[i];
+		size_t		len;
+		char	   *joined = joined_passwords(idem, &len);
 
-		CHECK_FOR_INTERRUPTS();
-		if (idem->passwords[i] != NULL && h == NULL)
-			h = profile_hash_password(idem->passwords[i], strlen(idem->passwords[i]));
-		hnulls[i] = h == NULL;
-		hashes[i] = h ? CStringGetTextDatum(h) : (Datum) 0;
-		any |= h != NULL;
+		hashes[0] = CStringGetTextDatum(profile_hash_password(joined, len));
+		hnulls[0] = false;
+		sodium_memzero(joined, len);
+		any = true;
+		dims[0] = 1;
 	}
-	dims[0] = idem->n_passwords;
+	else
+	{
+		for (int i = 0; i < idem->n_passwords; i++)
+		{
+			const char *h = idem->password_hashes[i];
+
+			if (idem->passwords[i] != NULL && h == NULL)
+				h = profile_hash_password(idem->passwords[i], strlen(idem->passwords[i]));
+			hnulls[i] = h == NULL;
+			hashes[i] = h ? CStringGetTextDatum(h) : (Datum) 0;
+			any |= h != NULL;
+		}
+		dims[0] = idem->n_passwords;
+	}
 	if (any)
 		args[7] = PointerGetDatum(construct_md_array(hashes, hnulls, 1, dims, lbs,
 													 TEXTOID, -1, false, TYPALIGN_INT));
