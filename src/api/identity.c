@@ -39,11 +39,10 @@ Datum
 username_key(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	size_t		cap = PE_USERNAME_BUF * 3 + 1;
-	char	   *key = palloc(cap);
+	char	   *key = palloc(PE_USERNAME_KEY_CAP);
 
 	PG_RETURN_TEXT_P(key_text(key, pe_username_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-												   key, cap)));
+												   key, PE_USERNAME_KEY_CAP)));
 }
 
 PG_FUNCTION_INFO_V1(username_skeleton);
@@ -53,13 +52,13 @@ Datum
 username_skeleton(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	size_t		cap = PE_USERNAME_BUF * 3 + 1;
-	char	   *key = palloc(cap);
-	char	   *skeleton = palloc(cap * 2);
-	int			n = pe_username_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), key, cap);
+	char	   *key = palloc(PE_USERNAME_KEY_CAP);
+	char	   *skeleton = palloc(PE_USERNAME_SKELETON_CAP);
+	int			n = pe_username_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), key,
+									PE_USERNAME_KEY_CAP);
 
 	if (n >= 0)
-		n = pe_username_skeleton(key, n, skeleton, cap * 2);
+		n = pe_username_skeleton(key, n, skeleton, PE_USERNAME_SKELETON_CAP);
 	PG_RETURN_TEXT_P(key_text(skeleton, n));
 }
 
@@ -70,11 +69,10 @@ Datum
 username_shape(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	size_t		cap = PE_USERNAME_BUF * 3 * 2 + 1;
-	char	   *shape = palloc(cap);
+	char	   *shape = palloc(PE_USERNAME_SKELETON_CAP);
 
 	PG_RETURN_TEXT_P(key_text(shape, pe_username_shape(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-													   shape, cap)));
+													   shape, PE_USERNAME_SKELETON_CAP)));
 }
 
 PG_FUNCTION_INFO_V1(email_key);

@@ -21,6 +21,14 @@
  */
 #define PE_USERNAME_BUF			6144
 
+/*
+ * Bytes a caller gives pe_username_key (UTF-8 of the key, NUL), and
+ * pe_username_skeleton and pe_username_shape (whose results can be twice
+ * as long).  Every caller uses these, so all agree on what fits.
+ */
+#define PE_USERNAME_KEY_CAP		(PE_USERNAME_BUF * 3 + 1)
+#define PE_USERNAME_SKELETON_CAP	(PE_USERNAME_KEY_CAP * 2)
+
 /* The longest text (bytes) pe_username_key and pe_username_skeleton take. */
 #define PE_IDENTITY_MAX_INPUT	65536
 

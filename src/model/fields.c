@@ -872,9 +872,9 @@ profile_identity_keys(ProfileRow *row, const TenantInfo *tenant)
 	if (!row->isnull[PE_F_USERNAME])
 	{
 		text	   *t = DatumGetTextPP(row->values[PE_F_USERNAME]);
-		size_t		cap = PE_USERNAME_BUF * 3 + 1;
-		char	   *key = palloc(cap);
-		int			n = pe_username_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), key, cap);
+		char	   *key = palloc(PE_USERNAME_KEY_CAP);
+		int			n = pe_username_key(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), key,
+										PE_USERNAME_KEY_CAP);
 
 		if (n < 0)
 			ereport(ERROR,
@@ -883,15 +883,16 @@ profile_identity_keys(ProfileRow *row, const TenantInfo *tenant)
 		set_key(row, PROFILE_KEY_USERNAME, key, n);
 		if (tenant->confusable)
 		{
-			char	   *skeleton = palloc(cap * 2);
+			char	   *skeleton = palloc(PE_USERNAME_SKELETON_CAP);
 
-			n = pe_username_skeleton(key, n, skeleton, cap * 2);
+			n = pe_username_skeleton(key, n, skeleton, PE_USERNAME_SKELETON_CAP);
 			if (n < 0)
 				ereport(ERROR,
 						errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						errmsg("a username is too long to be compared"));
 			set_key(row, PROFILE_KEY_SKELETON, skeleton, n);
-			n = pe_username_shape(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), skeleton, cap * 2);
+			n = pe_username_shape(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), skeleton,
+								  PE_USERNAME_SKELETON_CAP);
 			if (n < 0)
 				ereport(ERROR,
 						errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
