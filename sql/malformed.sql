@@ -27,6 +27,34 @@ ROLLBACK TO s;
 SELECT profile.update_profile(:'p1', '{"tenantName": "mal", "full_name": "M"}');
 ROLLBACK;
 
+-- a prev_hash of another length, even on a chain's first event (whose
+-- prev_hash is null): the verifier reports the damage
+BEGIN;
+ALTER TABLE profile_data.audit_events DISABLE TRIGGER append_only;
+UPDATE profile_data.audit_events SET prev_hash = '\x0102' WHERE profile_id = :'p1' AND chain_seq = 1;
+SELECT profile.verify_audit_chain('mal')->'broken'->>'reason';
+ROLLBACK;
+
+-- erasing a profile whose events are damaged: erased all the same, and
+-- not verified -- a salt of another length; an event whose hash is
+-- damaged and whose content is already gone
+BEGIN;
+SELECT profile.create_profile('{"tenantName": "mal", "email": "m6@example.com"}')->>'id' AS p6 \gset
+SELECT profile.update_profile(:'p6', '{"tenantName": "mal", "full_name": "Six"}') IS NOT NULL;
+SELECT profile.update_profile(:'p6', '{"tenantName": "mal", "full_name": "Sixth"}') IS NOT NULL;
+ALTER TABLE profile_data.audit_events DISABLE TRIGGER append_only;
+UPDATE profile_data.audit_events SET salt = '\x010203' WHERE profile_id = :'p6' AND chain_seq = 1;
+UPDATE profile_data.audit_events SET hash = '\x0102', data = NULL, salt = NULL, erased_at = now()
+ WHERE profile_id = :'p6' AND chain_seq = 2;
+ALTER TABLE profile_data.audit_events ENABLE TRIGGER append_only;
+SET client_min_messages = error;	-- its warning names the profile
+SELECT r - '{id,trace_id}'::text[] AS erased FROM profile.erase_profile(:'p6') r;
+RESET client_min_messages;
+SELECT chain_seq, data IS NULL AS no_data, salt IS NULL AS no_salt, erased_at IS NOT NULL AS erased
+  FROM profile_data.audit_events WHERE profile_id = :'p6' ORDER BY chain_seq;
+SELECT event, data->'verified' AS verified FROM profile_data.audit_events WHERE profile_id = :'p6' AND chain_seq = 4;
+ROLLBACK;
+
 -- a seal whose hash is not 32 bytes
 BEGIN;
 ALTER TABLE profile_data.audit_seals DROP CONSTRAINT audit_seals_hash_check;

@@ -229,13 +229,11 @@ bytea_bytes(Datum d, size_t len, bool *damaged)
 	return (const uint8 *) VARDATA_ANY(b);
 }
 
-/* A stored SHA-256; NULL if null or of another length. */
+/* A stored SHA-256; NULL if null, or (*damaged set) of another length. */
 static const uint8 *
-bytea_hash(Datum d, bool isnull)
+bytea_hash(Datum d, bool isnull, bool *damaged)
 {
-	bool		damaged = false;
-
-	return isnull ? NULL : bytea_bytes(d, PROFILE_HASH_LEN, &damaged);
+	return isnull ? NULL : bytea_bytes(d, PROFILE_HASH_LEN, damaged);
 }
 
 /*
@@ -472,6 +470,7 @@ profile_chain_read_row(HeapTuple tup, TupleDesc desc, int64 tenant_id, ChainRow 
 	bool		n[N_EVENT_COLUMNS];
 	Datum		d[N_EVENT_COLUMNS];
 	AuditEvent *ev = &row->ev;
+	bool		stored_damaged = false;
 
 	for (int c = 0; c < N_EVENT_COLUMNS; c++)
 		d[c] = SPI_getbinval(tup, desc, c + 1, &n[c]);
@@ -480,6 +479,10 @@ profile_chain_read_row(HeapTuple tup, TupleDesc desc, int64 tenant_id, ChainRow 
 	if (!n[3])
 		ev->profile_id = *DatumGetUUIDP(d[3]);
 	ev->chain_seq = n[11] ? 0 : DatumGetInt32(d[11]);
+	/* what an erasure of a damaged row needs, too */
+	ev->data = n[10] ? NULL : DatumGetJsonbP(d[10]);
+	ev->salt = n[14] ? NULL : bytea_bytes(d[14], PROFILE_SALT_LEN, &row->damaged);
+	row->erased = !n[16];
 	if (n[0] || n[1] || n[2] || n[3] || n[5] || n[6] || n[11])
 		return false;
 	ev->tenant_id = tenant_id;
@@ -491,12 +494,10 @@ profile_chain_read_row(HeapTuple tup, TupleDesc desc, int64 tenant_id, ChainRow 
 	ev->session_id = n[7] ? NULL : DatumGetUUIDP(d[7]);
 	ev->transaction_group_id = n[8] ? NULL : DatumGetUUIDP(d[8]);
 	ev->trace_id = n[9] ? NULL : DatumGetUUIDP(d[9]);
-	ev->data = n[10] ? NULL : DatumGetJsonbP(d[10]);
-	row->prev = bytea_hash(d[12], n[12]);
-	row->stored = bytea_hash(d[13], n[13]);
-	ev->salt = n[14] ? NULL : bytea_bytes(d[14], PROFILE_SALT_LEN, &row->damaged);
+	row->prev = bytea_hash(d[12], n[12], &row->damaged);
+	/* a damaged hash of its own: profile_chain_step says so */
+	row->stored = bytea_hash(d[13], n[13], &stored_damaged);
 	ev->content_hash = n[15] ? NULL : bytea_bytes(d[15], PROFILE_HASH_LEN, &row->damaged);
-	row->erased = !n[16];
 	return true;
 }
 
@@ -677,6 +678,7 @@ verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 		int			nheads;
 		Datum		args[2];
 		uint8		hash[PROFILE_HASH_LEN];
+		bool		damaged = false;
 
 		CHECK_FOR_INTERRUPTS();
 		for (int c = 0; c < 6; c++)
@@ -685,8 +687,12 @@ verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 			return broken("seal", events, -1, NULL, n[0] ? 0 : DatumGetInt32(d[0]),
 						  "a column that is never null is null: the seal was damaged");
 		seq = DatumGetInt32(d[0]);
-		sprev = bytea_hash(d[4], n[4]);
-		stored = bytea_hash(d[5], n[5]);
+		sprev = bytea_hash(d[4], n[4], &damaged);
+		if (damaged)
+			return broken("seal", events, -1, NULL, seq,
+						  "prev_hash has the wrong length: the seal was damaged");
+		/* one of another length does not match below */
+		stored = bytea_hash(d[5], n[5], &damaged);
 		if (seq != (int32) i + 1)
 			return broken("seal", events, -1, NULL, seq, "seal_seq skips: a seal is missing");
 		if ((i == 0) != (sprev == NULL) || (sprev && memcmp(sprev, prev, PROFILE_HASH_LEN) != 0))
@@ -703,6 +709,7 @@ verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 			Datum		hd[5];
 			const uint8 *hh;
 			const uint8 *eh;
+			bool		head_damaged = false;
 
 			CHECK_FOR_INTERRUPTS();
 			for (int c = 0; c < 5; c++)
@@ -712,9 +719,9 @@ verify_seals(int64 tenant_id, int64 events, int64 *nseals)
 							  "a sealed head was damaged");
 			heads[h].profile_id = *DatumGetUUIDP(hd[0]);
 			heads[h].chain_seq = DatumGetInt32(hd[1]);
-			hh = bytea_hash(hd[2], hn[2]);
-			eh = bytea_hash(hd[3], hn[3]);
-			if (hh == NULL)
+			hh = bytea_hash(hd[2], hn[2], &head_damaged);
+			eh = bytea_hash(hd[3], hn[3], &head_damaged);
+			if (hh == NULL || head_damaged)
 				return broken("seal", events, -1, &heads[h].profile_id, seq, "a sealed head is damaged");
 			memcpy(heads[h].hash, hh, PROFILE_HASH_LEN);
 			if (eh == NULL)

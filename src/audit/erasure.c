@@ -85,14 +85,23 @@ profile_audit_erase(AuditEvent *ev, ErasureResult *res)
 		if (!profile_chain_read_row(rows->vals[i], rows->tupdesc, ev->tenant_id, &row) ||
 			row.damaged)
 		{
-			/* erased all the same (it is the law); the record says so */
+			/*
+			 * erased all the same (it is the law); the record says so.  An
+			 * event already erased has nothing left to remove; one whose salt
+			 * and data are intact keeps their commitment, as the trigger
+			 * requires.
+			 */
 			res->verified = false;
+			v2 = row.ev.salt != NULL && row.ev.data != NULL;
+			if (v2)
+				profile_event_content_hash(&row.ev, content);
 			MemoryContextSwitchTo(old);
-			if (row.id >= 0)
+			if (row.id >= 0 && !row.erased)
 			{
 				ids[k] = Int64GetDatum(row.id);
-				nulls[k] = true;
-				commitments[k++] = (Datum) 0;
+				nulls[k] = !v2;
+				commitments[k++] = v2 ? PointerGetDatum(profile_bytea(content, PROFILE_HASH_LEN)) :
+					(Datum) 0;
 			}
 			continue;
 		}

@@ -263,9 +263,10 @@ audit_profile_change(PG_FUNCTION_ARGS)
 /*
  * The commitment an erased event keeps (chain.c, "Erasure"): for a
  * version 2 event (it has a salt), the hash of its salt and data; a 1.0
- * event keeps none.  false if the old row has no such commitment to keep.
+ * event keeps none, nor does a damaged one (a salt of another length, or
+ * no data), whose content has no commitment to keep.
  */
-static bool
+static void
 kept_commitment(HeapTuple old, TupleDesc desc, uint8 *out, bool *v2)
 {
 	bool		nsalt,
@@ -274,16 +275,14 @@ kept_commitment(HeapTuple old, TupleDesc desc, uint8 *out, bool *v2)
 	Datum		data = heap_getattr(old, SPI_fnumber(desc, "data"), desc, &ndata);
 	AuditEvent	ev;
 
-	*v2 = !nsalt;
-	if (nsalt)
-		return true;
-	if (ndata || VARSIZE_ANY_EXHDR(DatumGetByteaPP(salt)) != PROFILE_SALT_LEN)
-		return false;
+	*v2 = !nsalt && !ndata &&
+		VARSIZE_ANY_EXHDR(DatumGetByteaPP(salt)) == PROFILE_SALT_LEN;
+	if (!*v2)
+		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.salt = (const uint8 *) VARDATA_ANY(DatumGetByteaPP(salt));
 	ev.data = DatumGetJsonbP(data);
 	profile_event_content_hash(&ev, out);
-	return true;
 }
 
 /*
@@ -304,9 +303,9 @@ erasure_of(Relation rel, HeapTuple old, HeapTuple new, TupleDesc desc)
 	uint8		commitment[PROFILE_HASH_LEN];
 	bool		v2;
 
-	if (!profile_rel_ownercheck(RelationGetRelid(rel), GetUserId()) ||
-		!kept_commitment(old, desc, commitment, &v2))
+	if (!profile_rel_ownercheck(RelationGetRelid(rel), GetUserId()))
 		return false;
+	kept_commitment(old, desc, commitment, &v2);
 
 	for (int i = 0; i < desc->natts; i++)
 	{
