@@ -109,6 +109,9 @@ typedef struct MarkEntry
  */
 static HTAB *marks = NULL;
 
+/* The latest subtransaction that took a mark: aborts of later ones skip */
+static SubTransactionId marks_latest_subid = InvalidSubTransactionId;
+
 #define MARKS_KEPT 64
 
 #define MARK_VERSION "pm1"
@@ -188,6 +191,8 @@ profile_audit_take_mark(int64 tenant_id, const pg_uuid_t *profile_id, const char
 	e->trace_id = trace;
 	e->flags = (int) flags;
 	e->subid = GetCurrentSubTransactionId();
+	if (e->subid > marks_latest_subid)
+		marks_latest_subid = e->subid;
 	strlcpy(e->client, fields[3], sizeof(e->client));
 	return true;
 }
@@ -302,6 +307,7 @@ audit_xact_callback(XactEvent event, void *arg)
 	{
 		/* marks are the transaction's */
 		audit_ctx.active = false;
+		marks_latest_subid = InvalidSubTransactionId;
 		if (marks != NULL && hash_get_num_entries(marks) > MARKS_KEPT)
 		{
 			hash_destroy(marks);
@@ -328,8 +334,12 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		return;
 	if (audit_ctx.nestlevel >= GetCurrentTransactionNestLevel())
 		audit_ctx.active = false;
-	/* marks taken in it or in its children (later ids) */
-	if (marks != NULL)
+
+	/*
+	 * marks taken in it or in its children (later ids); none if the latest
+	 * mark is older, so a loop of calls in exception blocks stays linear
+	 */
+	if (marks != NULL && marks_latest_subid >= mySubid)
 	{
 		HASH_SEQ_STATUS seq;
 		MarkEntry  *e;
