@@ -339,8 +339,7 @@ create_profiles_internal(Jsonb *payload)
 	for (i = 0, ready = 0; i < n; i++)
 		if (batch[i].ready)
 		{
-			rows[ready] = &batch[i].row;
-			ids[ready++] = batch[i].row.id;
+			rows[ready++] = &batch[i].row;
 		}
 	if (ready > 0)
 	{

@@ -198,11 +198,12 @@ find_body(FunctionCallInfo fcinfo)
 	FieldErrors errs = {0};
 	int			given = 0,
 				which = -1;
+	Jsonb	   *payload = profile_payload_arg(fcinfo, 0);
 	Jsonb	   *result;
 
 	profile_call_begin(&ctx, NULL);
-	profile_check_request(&ctx, profile_payload_arg(fcinfo, 0));
-	profile_read_payload(profile_payload_arg(fcinfo, 0), &in);
+	profile_check_request(&ctx, payload);
+	profile_read_payload(payload, &in);
 	for (int i = 0; i < lengthof(lookups); i++)
 	{
 		allowed[lookups[i]] = true;

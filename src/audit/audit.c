@@ -360,7 +360,7 @@ profile_audit_init(void)
 }
 
 /* Does the API call in progress write this very row? */
-bool
+static bool
 profile_audit_context_matches(int64 tenant_id, const pg_uuid_t *profile_id)
 {
 	if (!audit_ctx.active || audit_ctx.tenant_id != tenant_id)

@@ -65,8 +65,6 @@ extern bool profile_audit_marked(int64 tenant_id, const pg_uuid_t *profile_id,
 								 const pg_uuid_t **trace_id, int *flags);
 extern void profile_audit_set_context(int64 tenant_id, const pg_uuid_t *profile_id);
 extern void profile_audit_clear_context(void);
-extern bool profile_audit_context_matches(int64 tenant_id,
-										  const pg_uuid_t *profile_id);
 extern void profile_audit_append(AuditEvent *ev);
 extern void profile_audit_append_first(AuditEvent *ev);
 extern void profile_audit_append_batch(AuditEvent *evs, int n);

@@ -68,20 +68,6 @@ profile_payload_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
- * The opening every profile-writing call shares: begin, check the request's
- * shape, read its keys, resolve principal, tenant, contract and rate limit.
- */
-void
-profile_call_open(ApiCall *ctx, const char *writer, Jsonb *payload,
-				  ProfileInput *in)
-{
-	profile_call_begin(ctx, writer);
-	profile_check_request(ctx, payload);
-	profile_read_payload(payload, in);
-	profile_resolve_caller(ctx, in);
-}
-
-/*
  * Start an API call: trace id, then act as the data owner with usable
  * caches.  writer: the SQL name of a function that writes, which a
  * read-only transaction refuses here, before any work is done or counted

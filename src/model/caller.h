@@ -47,8 +47,6 @@ typedef Jsonb *(*ApiBody) (FunctionCallInfo fcinfo);
 extern Jsonb *profile_api_call(FunctionCallInfo fcinfo, ApiBody body);
 extern Jsonb *profile_payload_arg(FunctionCallInfo fcinfo, int argno);
 extern void profile_call_begin(ApiCall *ctx, const char *writer);
-extern void profile_call_open(ApiCall *ctx, const char *writer, Jsonb *payload,
-							  ProfileInput *in);
 extern void profile_check_request(ApiCall *ctx, Jsonb *payload);
 extern void profile_resolve_caller(ApiCall *ctx, const ProfileInput *in);
 extern bool profile_resolve_caller_for_profile(ApiCall *ctx, const ProfileInput *in,
