@@ -359,15 +359,7 @@ create_profiles_internal(Jsonb *payload)
 			}
 			b->stored = true;
 			ids[nev] = rows[r]->id;
-			events[nev].tenant_id = ctx.tenant->id;
-			events[nev].profile_id = rows[r]->id;
-			events[nev].recorded_at = events[nev].occurred_at = ctx.now;
-			events[nev].client = ctx.client;
-			events[nev].source = "db";
-			events[nev].event = "profile.created";
-			events[nev].trace_id = &ctx.trace_id;
-			events[nev].data = docs[r];
-			nev++;
+			profile_created_event(&ctx, rows[r], docs[r], &events[nev++]);
 		}
 		profile_claim_ids(ids, nev, ctx.tenant->id, ctx.now);
 		profile_audit_append_firsts(events, nev);

@@ -408,6 +408,25 @@ claim_new_id(const pg_uuid_t *id, int64 tenant_id, TimestampTz now)
 }
 
 /*
+ * The profile.created event of a row the call stored: doc is the row as
+ * the event shows it (created_document).
+ */
+void
+profile_created_event(const ApiCall *ctx, const ProfileRow *row, Jsonb *doc,
+					  AuditEvent *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->tenant_id = row->tenant_id;
+	ev->profile_id = row->id;
+	ev->recorded_at = ev->occurred_at = ctx->now;
+	ev->client = ctx->client;
+	ev->source = "db";
+	ev->event = "profile.created";
+	ev->trace_id = &ctx->trace_id;
+	ev->data = doc;
+}
+
+/*
  * Store a new profile: insert the row, marked as the call's, claim its id
  * and record its profile.created event (the first of its chain: the id is
  * new).  On one server the rows go into the tables without statements
@@ -431,15 +450,7 @@ profile_insert_row(const ApiCall *ctx, const ProfileRow *row)
 															  AUDIT_MARK_OWN_EVENTS)),
 				  values, nulls);
 
-	memset(&ev, 0, sizeof(ev));
-	ev.tenant_id = row->tenant_id;
-	ev.profile_id = row->id;
-	ev.recorded_at = ev.occurred_at = ctx->now;
-	ev.client = ctx->client;
-	ev.source = "db";
-	ev.event = "profile.created";
-	ev.trace_id = &ctx->trace_id;
-	ev.data = created_document(row);
+	profile_created_event(ctx, row, created_document(row), &ev);
 
 	profile_audit_set_context(row->tenant_id, &row->id);
 	PG_TRY();

@@ -8,10 +8,13 @@
 #ifndef PROFILE_STORE_PROFILES_H
 #define PROFILE_STORE_PROFILES_H
 
+#include "audit/audit.h"
 #include "model/caller.h"
 #include "model/fields.h"
 
 extern void profile_insert_row(const ApiCall *ctx, const ProfileRow *row);
+extern void profile_created_event(const ApiCall *ctx, const ProfileRow *row, Jsonb *doc,
+								  AuditEvent *ev);
 extern void profile_insert_rows(const ApiCall *ctx, ProfileRow **rows, int n,
 								bool *inserted, Jsonb **docs);
 extern const char *profile_taken_field(int64 tenant_id, const ProfileRow *row,
