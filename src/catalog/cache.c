@@ -104,6 +104,7 @@ static bool cache_valid = false;
 static Oid	watched[N_WATCHED];
 static Oid	profiles_relid = InvalidOid;
 static HTAB *tenant_cache = NULL;
+static HTAB *tenant_id_cache = NULL;	/* the same tenants, by id */
 static HTAB *token_cache = NULL;
 static HTAB *contract_cache = NULL;
 static int	n_admin_roles = -1; /* -1: not loaded */
@@ -111,6 +112,12 @@ static Oid *admin_roles = NULL;
 static int	n_claims_roles = -1;	/* -1: not loaded */
 static Oid *claims_roles = NULL;
 static HTAB *client_cache = NULL;
+
+typedef struct TenantIdEntry
+{
+	int64		id;				/* hash key */
+	const TenantInfo *info;		/* in tenant_cache, which never moves it */
+} TenantIdEntry;
 
 typedef struct ClientEntry
 {
@@ -239,7 +246,7 @@ profile_cache_begin(void)
 		MemoryContextSetParent(cache_cxt, TopTransactionContext);
 		cache_cxt = NULL;
 	}
-	tenant_cache = token_cache = contract_cache = NULL;
+	tenant_cache = tenant_id_cache = token_cache = contract_cache = NULL;
 	n_admin_roles = n_claims_roles = -1;
 	admin_roles = claims_roles = NULL;
 	client_cache = NULL;
@@ -264,6 +271,10 @@ profile_cache_begin(void)
 	ctl.entrysize = sizeof(TenantEntry);
 	tenant_cache = hash_create("profile_ext tenants", 16, &ctl,
 							   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(TenantIdEntry);
+	tenant_id_cache = hash_create("profile_ext tenant ids", 16, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	ctl.keysize = 32;
 	ctl.entrysize = sizeof(TokenEntry);
 	token_cache = hash_create("profile_ext tokens", 16, &ctl,
@@ -338,6 +349,8 @@ profile_lookup_tenant(const char *name, size_t len)
 
 	e = hash_search(tenant_cache, key, HASH_ENTER, &found);
 	e->info = info;
+	((TenantIdEntry *) hash_search(tenant_id_cache, &info.id, HASH_ENTER, &found))->info =
+		&e->info;
 	return &e->info;
 }
 
@@ -538,7 +551,10 @@ profile_tenant_by_id(int64 tenant_id)
 {
 	Datum		arg = Int64GetDatum(tenant_id);
 	char	   *name;
+	TenantIdEntry *e = hash_search(tenant_id_cache, &tenant_id, HASH_FIND, NULL);
 
+	if (e)
+		return e->info;
 	profile_exec_latest(&tenant_name_plan, &arg, NULL, true, 1);
 	if (SPI_processed == 0)
 		return NULL;
