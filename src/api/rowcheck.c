@@ -164,7 +164,7 @@ strip_mark(Relation rel, HeapTuple *tup, char **mark)
 	d = heap_getattr(*tup, attno, desc, &isnull);
 	if (isnull)
 		return false;
-	if (!profile_rel_ownercheck(RelationGetRelid(rel), GetUserId()))
+	if (!profile_user_owns(rel))
 		ereport(ERROR,
 				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				errmsg("only the owner of table \"profile_data.profiles\" may set column \"api_mark\""),

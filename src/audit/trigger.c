@@ -303,7 +303,7 @@ erasure_of(Relation rel, HeapTuple old, HeapTuple new, TupleDesc desc)
 	uint8		commitment[PROFILE_HASH_LEN];
 	bool		v2;
 
-	if (!profile_rel_ownercheck(RelationGetRelid(rel), GetUserId()))
+	if (!profile_user_owns(rel))
 		return false;
 	kept_commitment(old, desc, commitment, &v2);
 

@@ -44,14 +44,17 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/snapmgr.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "base/spi.h"
+#include "compat.h"
 
 /* The search_path every statement of ours runs under. */
 #define SAFE_SEARCH_PATH "pg_catalog, pg_temp"
@@ -221,6 +224,20 @@ void
 profile_spi_init(void)
 {
 	CacheRegisterRelcacheCallback(owner_relcache_callback, (Datum) 0);
+}
+
+/*
+ * Does the current user own rel (or is a superuser, or a member of its
+ * owner)?  The relcache knows the owner: the API's own rows, which it
+ * writes as the owner, need no catalog lookup each.
+ */
+bool
+profile_user_owns(Relation rel)
+{
+	Oid			user = GetUserId();
+
+	return rel->rd_rel->relowner == user ||
+		profile_rel_ownercheck(RelationGetRelid(rel), user);
 }
 
 /* The owner of profile_data.profiles: the role our statements run as. */

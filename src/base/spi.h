@@ -24,6 +24,7 @@ typedef struct SavedPlan
 	SPIPlanPtr	plan;
 } SavedPlan;
 
+extern bool profile_user_owns(Relation rel);
 extern int	profile_exec(SavedPlan *p, Datum *values, const char *nulls,
 						 bool read_only, long count);
 extern int	profile_exec_latest(SavedPlan *p, Datum *values, const char *nulls,
