@@ -67,6 +67,9 @@ profile_request_header(const char *name)
 	raw = GetConfigOption("request.headers", true, false);
 	if (raw == NULL || raw[0] == '\0')
 		return NULL;
+	/* most requests lack it: no parse (PostgREST writes names unescaped) */
+	if (strstr(raw, name) == NULL)
+		return NULL;
 	/* PostgREST writes a flat object; anything deeper is not its */
 	if (pe_json_depth_exceeds(raw, strlen(raw), 2))
 		return NULL;
